@@ -1,0 +1,1 @@
+"""callops: daily loan-collections call reporting as Dagster software-defined assets."""

@@ -1,0 +1,1 @@
+"""Pure pandas transforms of the data contract. Nothing in this package imports dagster."""

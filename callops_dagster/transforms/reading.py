@@ -1,0 +1,235 @@
+"""Read one landing CSV as text, exactly as the contract's file-level rules say.
+
+Every value stays the text that was in the file (no type inference, no NA parsing); records
+whose field count differs from the header are kept as raw text so validation can reject them
+with ``malformed_row``. Defects that make the whole file unusable raise ``SourceFileError``
+with one line naming the file, the problem and, where there is one, the line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from callops_dagster.transforms.contract import RAW_TEXT, SourceSpec
+
+BOM = b"\xef\xbb\xbf"
+ROW_NUMBER = "row_number"
+# pyarrow parses in blocks; one record must fit in a block. 64 MiB holds any sane record.
+BLOCK_SIZE = 64 << 20
+
+
+class SourceFileError(ValueError):
+    """A landing file that cannot be used at all. The message is meant for people."""
+
+    def __init__(self, file_name: str, problem: str, line: int | None = None):
+        where = f" (line {line})" if line is not None else ""
+        super().__init__(f"{file_name}: {problem}{where}")
+        self.file_name = file_name
+        self.problem = problem
+        self.line = line
+
+
+@dataclass
+class RawTable:
+    """One file's records, in file order.
+
+    ``frame`` has ``row_number`` (1-based position among data records), one text column per
+    required column (values untrimmed, never null for a well-formed record) and ``raw_text``
+    (the record's text for a malformed record, null otherwise). ``records_read`` is the
+    reader's own count of data records, taken while parsing.
+    """
+
+    frame: pd.DataFrame
+    records_read: int
+    path: Path
+    bytes: int
+    extra_columns: list[str] = field(default_factory=list)
+
+    @property
+    def malformed_rows(self) -> int:
+        return int(self.frame[RAW_TEXT].notna().sum())
+
+
+def normalise_header(name: str) -> str:
+    """Header names match after trimming white space and ignoring case."""
+    return name.strip().lower()
+
+
+def _header_fields(data: bytes, file_name: str) -> list[str]:
+    """The header record's fields (the first non-blank line)."""
+    start = len(data) - len(data.lstrip(b"\r\n"))
+    end = data.find(b"\n", start)
+    line = data[start : end if end >= 0 else len(data)]
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceFileError(file_name, "header is not valid UTF-8", line=1) from None
+    return next(csv.reader([text.rstrip("\r")]))
+
+
+def _map_columns(header: list[str], spec: SourceSpec) -> tuple[dict[str, int], list[str]]:
+    """Position of each required column in the header, and the extra column names."""
+    positions: dict[str, int] = {}
+    for i, name in enumerate(header):
+        norm = normalise_header(name)
+        if norm in positions:
+            raise SourceFileError(
+                spec.file_name,
+                f"duplicate column name {norm!r} in header (columns {positions[norm] + 1} and {i + 1})",
+                line=1,
+            )
+        positions[norm] = i
+    missing = [c for c in spec.columns if c not in positions]
+    if missing:
+        found = ", ".join(normalise_header(h) for h in header) or "nothing"
+        raise SourceFileError(
+            spec.file_name,
+            f"missing required column(s) {', '.join(missing)}; header has {found}",
+            line=1,
+        )
+    extras = [header[i].strip() for n, i in positions.items() if n not in spec.columns]
+    return {c: positions[c] for c in spec.columns}, extras
+
+
+def _unterminated_quote_line(data: bytes) -> int | None:
+    """Line where an unterminated quoted field starts, or None if every quote closes.
+
+    Only called when the file holds an odd number of quote characters, the sign of an open
+    quote at the end of the file (a stray quote inside an unquoted value is legal for us).
+    """
+    text = data.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    last_line = 0
+    try:
+        for _ in reader:
+            last_line = reader.line_num
+    except csv.Error:
+        return last_line + 1
+    return None
+
+
+def _utf8_error_line(data: bytes) -> int | None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data.count(b"\n", 0, exc.start) + 1
+    return None
+
+
+@dataclass
+class _Invalid:
+    """Records pyarrow could not fit to the header, with their 1-based record numbers."""
+
+    malformed: list[tuple[int | None, str]] = field(default_factory=list)
+    blank: list[int | None] = field(default_factory=list)
+
+    def handler(self, row: pacsv.InvalidRow) -> str:
+        # A line of only white space is a blank line, not a record.
+        if row.text.strip() == "":
+            self.blank.append(row.number)
+        else:
+            self.malformed.append((row.number, row.text))
+        return "skip"
+
+    @property
+    def any(self) -> bool:
+        return bool(self.malformed or self.blank)
+
+
+def _parse(buffer: pa.Buffer, width: int, use_threads: bool) -> tuple[pa.Table, _Invalid]:
+    invalid = _Invalid()
+    table = pacsv.read_csv(
+        pa.BufferReader(buffer),
+        read_options=pacsv.ReadOptions(
+            autogenerate_column_names=True, use_threads=use_threads, block_size=BLOCK_SIZE
+        ),
+        parse_options=pacsv.ParseOptions(
+            newlines_in_values=True, invalid_row_handler=invalid.handler
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={f"f{i}": pa.string() for i in range(width)},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            null_values=[],
+        ),
+    )
+    return table, invalid
+
+
+def _row_numbers(good: int, invalid: _Invalid) -> tuple[np.ndarray, np.ndarray]:
+    """Data-record numbers of the well-formed and the malformed records.
+
+    pyarrow numbers the records it hands to the handler (header = 1, blank lines not
+    counted); white-space-only lines are removed from the numbering here.
+    """
+    total = good + len(invalid.malformed) + len(invalid.blank)
+    position = np.arange(2, total + 2)  # pyarrow's record numbers of the data records
+    is_blank = np.isin(position, np.asarray(invalid.blank, dtype=np.int64))
+    is_malformed = np.isin(position, np.asarray([n for n, _ in invalid.malformed], dtype=np.int64))
+    number = np.cumsum(~is_blank)
+    return number[~is_blank & ~is_malformed], number[is_malformed]
+
+
+def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = None) -> RawTable:
+    """Read one landing file as text records; raise ``SourceFileError`` if it is unusable."""
+    name = spec.file_name
+    if not path.is_file():
+        raise SourceFileError(name, f"file is missing (expected at {path})")
+    size = path.stat().st_size
+    if size == 0:
+        raise SourceFileError(name, "file is empty (0 bytes)")
+    if max_bytes is not None and size > max_bytes:
+        raise SourceFileError(
+            name, f"file is {size:,} bytes, over the configured limit of {max_bytes:,} bytes"
+        )
+    data = path.read_bytes()
+    body = data[len(BOM) :] if data.startswith(BOM) else data
+    if not body.strip(b"\r\n"):
+        raise SourceFileError(name, "file has no header (only a byte-order mark or blank lines)")
+
+    header = _header_fields(body, name)
+    positions, extras = _map_columns(header, spec)
+    if body.count(b'"') % 2 == 1:
+        line = _unterminated_quote_line(body)
+        if line is not None:
+            raise SourceFileError(name, "unterminated quoted field", line=line)
+
+    buffer = pa.py_buffer(body)
+    try:
+        table, invalid = _parse(buffer, len(header), use_threads=True)
+        if invalid.any:  # record numbers are only known to the single-threaded reader
+            table, invalid = _parse(buffer, len(header), use_threads=False)
+    except pa.ArrowInvalid as exc:
+        line = _utf8_error_line(body)
+        if line is not None:
+            raise SourceFileError(name, "file is not valid UTF-8", line=line) from None
+        raise SourceFileError(name, f"not parseable as CSV: {exc}") from None
+
+    data_rows = table.slice(1)  # the first record is the header
+    good_numbers, malformed_numbers = _row_numbers(data_rows.num_rows, invalid)
+    frame = pd.DataFrame(
+        {c: data_rows.column(positions[c]).to_pandas() for c in spec.columns}
+    )
+    frame.insert(0, ROW_NUMBER, good_numbers)
+    frame[RAW_TEXT] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    if invalid.malformed:
+        bad = pd.DataFrame(
+            {
+                ROW_NUMBER: malformed_numbers,
+                RAW_TEXT: pd.array([text for _, text in invalid.malformed], dtype="str"),
+            }
+        )
+        for c in spec.columns:
+            bad[c] = pd.Series(pd.NA, index=bad.index, dtype="str")
+        frame = pd.concat([frame, bad[frame.columns]], ignore_index=True)
+        frame = frame.sort_values(ROW_NUMBER, kind="stable", ignore_index=True)
+    records = data_rows.num_rows + len(invalid.malformed)
+    return RawTable(frame=frame, records_read=records, path=path, bytes=size, extra_columns=extras)

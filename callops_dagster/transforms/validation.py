@@ -1,0 +1,288 @@
+"""Row rules: split each file's records into kept (trimmed, typed, deduplicated) and rejected.
+
+Every rejected row keeps its source file, row_number, raw values and the first rule it broke.
+Rows that are kept but suspicious are counted as warnings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from callops_dagster.transforms.contract import (
+    AGENT_ROSTER,
+    BAD_CALL_DATE,
+    BAD_DURATION,
+    CALL_DATE_OUTSIDE_PARTITION,
+    CALL_LOGS,
+    COMPLETED_STATUS,
+    DEFAULT_KNOWN_STATUSES,
+    DISPOSITION_SUMMARY,
+    DUPLICATE_EXACT,
+    DUPLICATE_SUPERSEDED,
+    MALFORMED_ROW,
+    MISSING_INSTALLMENT_ID,
+    RAW_TEXT,
+    RAW_VALUE_COLUMNS,
+    REJECTED_COLUMNS,
+    UNKNOWN_STATUS,
+    SourceSpec,
+    missing_reason,
+)
+from callops_dagster.transforms.reading import ROW_NUMBER
+
+REASON = "reason"
+DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+DURATION_RE = r"^\d+(\.\d+)?$"
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass
+class Validated:
+    """The kept rows, the rejected rows (in ``REJECTED_COLUMNS`` form) and warning counts."""
+
+    kept: pd.DataFrame
+    rejected: pd.DataFrame
+    warnings: dict[str, int] = field(default_factory=dict)
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.rejected[REASON].value_counts().sort_index().items()}
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """Strict ``YYYY-MM-DD HH:MM:SS`` parse; anything else (or an impossible time) is NaT."""
+    matches = values.str.fullmatch(TIMESTAMP_RE).fillna(False).astype(bool)
+    parsed = pd.to_datetime(values.where(matches), format=TIMESTAMP_FORMAT, errors="coerce")
+    return parsed.astype("datetime64[s]")
+
+
+def valid_dates(values: pd.Series) -> pd.Series:
+    """True where the value is a real date written exactly ``YYYY-MM-DD``.
+
+    Parses each distinct value once: a day's file carries only a handful of dates.
+    """
+    uniques = pd.Series(values.unique(), dtype="str")
+    shaped = uniques.str.fullmatch(DATE_RE).fillna(False).astype(bool)
+    real = pd.to_datetime(uniques.where(shaped), format="%Y-%m-%d", errors="coerce").notna()
+    good = set(uniques[shaped & real])
+    return values.isin(good)
+
+
+def _trimmed(raw: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
+    trimmed = pd.DataFrame({c: raw[c].str.strip() for c in spec.columns}, index=raw.index)
+    trimmed.insert(0, ROW_NUMBER, raw[ROW_NUMBER])
+    return trimmed
+
+
+def _first_rules(
+    raw: pd.DataFrame, trimmed: pd.DataFrame, spec: SourceSpec, partition_date: dt.date | None
+) -> pd.Series:
+    """Reason per row from rules 0-3 (malformed, missing keys, bad date, other date)."""
+    reason = pd.Series(pd.NA, index=raw.index, dtype="str")
+
+    def reject(mask: pd.Series, code: str) -> None:
+        reason.loc[mask & reason.isna()] = code
+
+    reject(raw[RAW_TEXT].notna(), MALFORMED_ROW)
+    for key in spec.keys:
+        reject(trimmed[key].eq("").fillna(False), missing_reason(key))
+    if "call_date" in spec.columns and partition_date is not None:
+        dates = trimmed["call_date"]
+        reject(~valid_dates(dates.fillna("")), BAD_CALL_DATE)
+        reject(dates.ne(partition_date.isoformat()).fillna(False), CALL_DATE_OUTSIDE_PARTITION)
+    return reason
+
+
+def _duplicate_reasons(
+    candidates: pd.DataFrame, is_kept: pd.Series, spec: SourceSpec, compare: Iterable[str]
+) -> pd.Series:
+    """``duplicate_exact`` or ``duplicate_superseded`` for each candidate that is not kept."""
+    keys = list(spec.dedupe_key)
+    compare = list(compare)
+    losers = candidates.loc[~is_kept, [ROW_NUMBER, *compare]]
+    winners = candidates.loc[is_kept, compare]
+    joined = losers.merge(winners, on=keys, how="left", suffixes=("", "_kept"))
+    others = [c for c in compare if c not in keys]
+    same = np.logical_and.reduce(
+        [joined[c].eq(joined[f"{c}_kept"]).fillna(False).to_numpy(bool) for c in others]
+    )
+    codes = np.where(same, DUPLICATE_EXACT, DUPLICATE_SUPERSEDED)
+    return pd.Series(codes, index=losers.index, dtype="str")
+
+
+def _rejected_frame(raw: pd.DataFrame, reason: pd.Series, spec: SourceSpec) -> pd.DataFrame:
+    """Rejected rows in the common shape of ``rejected_rows``: raw values, untrimmed."""
+    rows = raw.loc[reason.notna()]
+    out = pd.DataFrame(
+        {
+            "source": pd.Series(spec.file_name, index=rows.index, dtype="str"),
+            ROW_NUMBER: rows[ROW_NUMBER].astype("int64"),
+            REASON: reason.loc[rows.index].astype("str"),
+        }
+    )
+    for column in (*RAW_VALUE_COLUMNS, RAW_TEXT):
+        out[column] = rows[column] if column in rows else pd.Series(pd.NA, index=rows.index, dtype="str")
+    return out[list(REJECTED_COLUMNS)].reset_index(drop=True)
+
+
+def empty_rejected() -> pd.DataFrame:
+    """A rejected-rows frame with no rows and the right columns and types."""
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in REJECTED_COLUMNS})
+    frame[ROW_NUMBER] = frame[ROW_NUMBER].astype("int64")
+    return frame
+
+
+def _split(
+    raw: pd.DataFrame,
+    spec: SourceSpec,
+    partition_date: dt.date | None,
+    order: list[str],
+    ascending: list[bool],
+    keep: str,
+    normalised: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Apply rules 0-4: returns the trimmed kept rows and the reason of every raw row.
+
+    Rows passing rules 0-3 are sorted by ``order``; the ``keep`` ('first'/'last') row of each
+    dedupe key wins, the others are duplicates (exact when equal after normalisation).
+    """
+    trimmed = _trimmed(raw, spec) if normalised is None else normalised
+    reason = _first_rules(raw, trimmed, spec, partition_date)
+    candidates = trimmed.loc[reason.isna()].sort_values(order, ascending=ascending, kind="stable")
+    is_kept = ~candidates.duplicated(list(spec.dedupe_key), keep=keep)
+    if not is_kept.all():
+        reason.loc[candidates.index[~is_kept]] = _duplicate_reasons(
+            candidates, is_kept, spec, spec.columns
+        )
+    kept = candidates.loc[is_kept].sort_values(ROW_NUMBER, kind="stable")
+    return kept, reason
+
+
+def validate_call_logs(
+    raw: pd.DataFrame,
+    partition_date: dt.date,
+    known_statuses: Iterable[str] = DEFAULT_KNOWN_STATUSES,
+) -> Validated:
+    """Apply the call_logs row rules; dedupe on call_id keeping the latest created_ts."""
+    trimmed = _trimmed(raw, CALL_LOGS)
+    trimmed["status"] = trimmed["status"].str.lower()
+    created = parse_timestamps(trimmed["created_ts"].fillna(""))
+    # NaT is the smallest int64, so an unparseable created_ts sorts as the oldest.
+    trimmed["_created_key"] = created.to_numpy().view("int64")
+    kept, reason = _split(
+        raw,
+        CALL_LOGS,
+        partition_date,
+        order=["call_id", "_created_key", ROW_NUMBER],
+        ascending=[True, True, True],
+        keep="last",
+        normalised=trimmed,
+    )
+    duration_ok = kept["duration"].str.fullmatch(DURATION_RE).fillna(False).astype(bool)
+    known = kept["status"].isin(list(known_statuses))
+    installment = kept["installment_id"].where(kept["installment_id"] != "")
+    table = pd.DataFrame(
+        {
+            ROW_NUMBER: kept[ROW_NUMBER].astype("int64"),
+            "call_id": kept["call_id"],
+            "org_id": kept["org_id"],
+            "agent_id": kept["agent_id"],
+            "installment_id": installment.astype("str"),
+            "status": kept["status"],
+            "is_completed": kept["status"].eq(COMPLETED_STATUS).astype(bool),
+            "duration_s": exact_durations(kept["duration"].where(duration_ok)),
+            "created_ts": created.loc[kept.index],
+            "call_date": kept["call_date"],
+        }
+    ).reset_index(drop=True)
+    warnings = {
+        UNKNOWN_STATUS: int((~known).sum()),
+        BAD_DURATION: int((~duration_ok).sum()),
+        MISSING_INSTALLMENT_ID: int(installment.isna().sum()),
+    }
+    return Validated(table, _rejected_frame(raw, reason, CALL_LOGS), warnings)
+
+
+def exact_durations(text: pd.Series) -> pd.Series:
+    """Durations as exact decimals (Arrow decimal128), null where missing.
+
+    The scale is the most decimal places any value has, so no value is rounded and sums
+    of durations are exact (the contract rounds averages once, from the exact value).
+    """
+    values = pa.array(text.astype(object).where(text.notna(), None), type=pa.string())
+    fraction = pc.extract_regex(values, r"\.(?P<f>\d+)$").field("f")
+    scale = int(pc.max(pc.utf8_length(fraction)).as_py() or 0) if len(values) else 0
+    # 38 digits leave ample room for the integer part of a sum; more places need 256 bits.
+    kind = pa.decimal128(38, scale) if scale <= 28 else pa.decimal256(76, scale)
+    decimals = pc.cast(values, kind)
+    return pd.Series(pd.arrays.ArrowExtensionArray(decimals), index=text.index, name="duration_s")
+
+
+def validate_disposition_summary(raw: pd.DataFrame, partition_date: dt.date) -> Validated:
+    """Apply the disposition rules; one login record per (org_id, agent_id, call_date).
+
+    The kept row has the earliest login_time: parseable times first, then unparseable
+    non-empty values, then empty ones; ties go to the earlier row in the file.
+    """
+    trimmed = _trimmed(raw, DISPOSITION_SUMMARY)
+    login = parse_timestamps(trimmed["login_time"].fillna(""))
+    present = trimmed["login_time"].fillna("").ne("")
+    trimmed["_login_rank"] = np.select([login.notna(), present], [0, 1], default=2)
+    trimmed["_login_key"] = login.to_numpy().view("int64")
+    kept, reason = _split(
+        raw,
+        DISPOSITION_SUMMARY,
+        partition_date,
+        order=[*DISPOSITION_SUMMARY.dedupe_key, "_login_rank", "_login_key", ROW_NUMBER],
+        ascending=[True] * 6,
+        keep="first",
+        normalised=trimmed,
+    )
+    table = pd.DataFrame(
+        {
+            ROW_NUMBER: kept[ROW_NUMBER].astype("int64"),
+            "org_id": kept["org_id"],
+            "agent_id": kept["agent_id"],
+            "call_date": kept["call_date"],
+            "login_time": kept["login_time"].where(kept["login_time"] != "").astype("str"),
+            "login_ts": login.loc[kept.index],
+            "present": kept["login_time"].ne("").astype(bool),
+        }
+    ).reset_index(drop=True)
+    return Validated(table, _rejected_frame(raw, reason, DISPOSITION_SUMMARY))
+
+
+def agent_name(first: pd.Series, last: pd.Series) -> pd.Series:
+    """First and last name joined by one space; a missing part leaves no stray space."""
+    return (first.fillna("") + " " + last.fillna("")).str.strip()
+
+
+def validate_agent_roster(raw: pd.DataFrame) -> Validated:
+    """Apply the roster rules; per (agent_id, org_id) the row later in the file wins."""
+    kept, reason = _split(
+        raw,
+        AGENT_ROSTER,
+        None,
+        order=[*AGENT_ROSTER.dedupe_key, ROW_NUMBER],
+        ascending=[True, True, True],
+        keep="last",
+    )
+    table = pd.DataFrame(
+        {
+            ROW_NUMBER: kept[ROW_NUMBER].astype("int64"),
+            "org_id": kept["org_id"],
+            "agent_id": kept["agent_id"],
+            "first_name": kept["users_first_name"],
+            "last_name": kept["users_last_name"],
+            "agent_name": agent_name(kept["users_first_name"], kept["users_last_name"]),
+            "office_location": kept["users_office_location"],
+        }
+    ).reset_index(drop=True)
+    return Validated(table, _rejected_frame(raw, reason, AGENT_ROSTER))
