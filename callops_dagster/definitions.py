@@ -1,0 +1,30 @@
+"""The one ``dg.Definitions`` of the callops code location."""
+
+import dagster as dg
+
+from callops_dagster.defs.joined import agent_day, rejected_rows
+from callops_dagster.defs.jobs import daily_job, daily_schedule
+from callops_dagster.defs.landing import raw_assets
+from callops_dagster.defs.reporting import agent_performance_summary, slack_summary
+from callops_dagster.defs.resources import CallopsConfig, WarehouseIOManager
+from callops_dagster.defs.validated import validated_assets
+from callops_dagster.settings import SETTINGS
+
+defs = dg.Definitions(
+    assets=[
+        *raw_assets,
+        *validated_assets,
+        rejected_rows,
+        agent_day,
+        agent_performance_summary,
+        slack_summary,
+    ],
+    jobs=[daily_job],
+    schedules=[daily_schedule],
+    resources={
+        "callops": CallopsConfig(),
+        "io_manager": WarehouseIOManager(data_dir=str(SETTINGS.data_dir)),
+    },
+    # A day is a few seconds of pandas: a process per step would cost more than the work.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,1 @@
+"""Dagster wiring: thin assets and checks over ``callops_dagster.transforms``."""

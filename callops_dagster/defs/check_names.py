@@ -1,0 +1,13 @@
+"""Asset check names, defined once."""
+
+HAS_ROWS = "has_rows"
+MISSING_KEYS = "missing_keys"
+DUPLICATE_KEYS = "duplicate_keys"
+KEYS_NON_NULL_UNIQUE = "keys_non_null_unique"
+RECORDS_CONSERVED = "records_conserved"
+NOTHING_LOST = "nothing_lost"
+AGENTS_IN_ROSTER = "agents_in_roster"
+ONE_ROW_PER_AGENT_DAY = "one_row_per_agent_day"
+CONNECT_RATE_IN_RANGE = "connect_rate_in_range"
+PRESENCE_IS_BINARY = "presence_is_binary"
+LOANS_WITHIN_CALLS = "loans_within_calls"

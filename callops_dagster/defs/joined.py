@@ -1,0 +1,122 @@
+"""The day's rejected rows in one table, and the joined agent-day table."""
+
+
+import dagster as dg
+import pandas as pd
+
+from callops_dagster.defs import check_names as checks
+from callops_dagster.defs.metadata import counts_md, table_metadata
+from callops_dagster.defs.partitions import daily_partitions, partition_day
+from callops_dagster.defs.resources import CallopsConfig
+from callops_dagster.transforms.joining import AGENT_DAY_KEY, build_agent_day
+from callops_dagster.transforms.reports import csv_text, write_atomic
+from callops_dagster.transforms.validation import REASON
+
+GROUP = "joined"
+REJECTED_ROWS_FILE = "rejected_rows.csv"
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="reporting",
+    kinds={"pandas", "parquet", "csv"},
+    ins={
+        "call_logs_rejected": dg.AssetIn(),
+        "agent_roster_rejected": dg.AssetIn(),
+        "disposition_summary_rejected": dg.AssetIn(),
+    },
+)
+def rejected_rows(
+    context: dg.AssetExecutionContext,
+    callops: CallopsConfig,
+    call_logs_rejected: pd.DataFrame,
+    agent_roster_rejected: pd.DataFrame,
+    disposition_summary_rejected: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """Every rejected row of the day: source file, 1-based row_number, reason code, raw values.
+
+    Written to `reports/<date>/rejected_rows.csv`, sorted by source and row_number.
+    """
+    frames = [agent_roster_rejected, call_logs_rejected, disposition_summary_rejected]
+    table = pd.concat(frames, ignore_index=True).sort_values(
+        ["source", "row_number"], ignore_index=True
+    )
+    path = write_atomic(callops.reports_dir(partition_day(context)) / REJECTED_ROWS_FILE, csv_text(table))
+    by_source = table["source"].value_counts().sort_index().to_dict()
+    return dg.Output(
+        table,
+        metadata=table_metadata(
+            table,
+            path=dg.MetadataValue.path(str(path)),
+            by_reason=counts_md(table[REASON].value_counts().sort_index().to_dict(), "reason"),
+            by_source=counts_md(by_source, "source"),
+        ),
+    )
+
+
+def _missing_keys(left: pd.DataFrame, right: pd.DataFrame) -> int:
+    """Keys of ``left`` (agent-day grain) absent from ``right``."""
+    keys = left.loc[:, AGENT_DAY_KEY].drop_duplicates()
+    found = keys.merge(right.loc[:, AGENT_DAY_KEY], on=AGENT_DAY_KEY, how="left", indicator=True)
+    return int((found["_merge"] == "left_only").sum())
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            checks.NOTHING_LOST, asset="agent_day", partitions_def=daily_partitions, blocking=True,
+            description="Sum of calls = kept call rows, and every call and login key is present.",
+        ),
+        dg.AssetCheckSpec(
+            checks.AGENTS_IN_ROSTER, asset="agent_day", partitions_def=daily_partitions,
+            description="WARN when calls were made by agents missing from the roster (with a sample).",
+        ),
+    ],
+)
+def agent_day(
+    context: dg.AssetExecutionContext,
+    call_logs: pd.DataFrame,
+    disposition_summary: pd.DataFrame,
+    agent_roster: pd.DataFrame,
+):
+    """One row per (call_date, org_id, agent_id) seen in the kept calls or the kept logins.
+
+    The roster is left-joined on (org_id, agent_id). Flags: `calls_without_login`,
+    `login_without_calls`, `not_in_roster`. Call counts and the exact duration sum are here;
+    rates are computed in `agent_performance_summary`.
+    """
+    table = build_agent_day(call_logs, disposition_summary, agent_roster, partition_day(context))
+    flags = {
+        flag: int(table[flag].sum())
+        for flag in ("calls_without_login", "login_without_calls", "not_in_roster")
+    }
+    yield dg.Output(table, metadata=table_metadata(table, flags=counts_md(flags, "flag"), **flags))
+
+    missing_calls = _missing_keys(call_logs, table)
+    missing_logins = _missing_keys(disposition_summary, table)
+    total_calls = int(table["total_calls"].sum())
+    yield dg.AssetCheckResult(
+        check_name=checks.NOTHING_LOST,
+        passed=total_calls == len(call_logs) and missing_calls == 0 and missing_logins == 0,
+        metadata={
+            "kept_call_rows": len(call_logs),
+            "sum_total_calls": total_calls,
+            "call_keys_missing": missing_calls,
+            "login_keys_missing": missing_logins,
+        },
+    )
+    strangers = table.loc[table["not_in_roster"] & (table["total_calls"] > 0)]
+    sample = strangers.loc[:, ["org_id", "agent_id", "total_calls"]].head(10)
+    yield dg.AssetCheckResult(
+        check_name=checks.AGENTS_IN_ROSTER,
+        passed=strangers.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "agents_not_in_roster": len(strangers),
+            "calls_by_agents_not_in_roster": int(strangers["total_calls"].sum()),
+            "sample": dg.MetadataValue.md(sample.to_markdown(index=False) if len(sample) else "_none_"),
+        },
+    )

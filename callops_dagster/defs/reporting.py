@@ -1,0 +1,137 @@
+"""Reports for people: the agent performance summary CSV and the Slack-style message."""
+
+
+import dagster as dg
+import pandas as pd
+
+from callops_dagster.defs import check_names as checks
+from callops_dagster.defs.landing import raw_asset_name
+from callops_dagster.defs.metadata import latest_partition_metadata, table_metadata
+from callops_dagster.defs.partitions import daily_partitions, partition_day
+from callops_dagster.defs.resources import CallopsConfig
+from callops_dagster.transforms.contract import SOURCES
+from callops_dagster.transforms.message import DataQuality, build_slack_message
+from callops_dagster.transforms.metrics import SUMMARY_COLUMNS, summarise_agent_day
+from callops_dagster.transforms.reports import summary_csv_text, write_atomic
+
+GROUP = "reporting"
+SUMMARY_FILE = "agent_performance_summary.csv"
+MESSAGE_FILE = "slack_message.txt"
+SUMMARY = "agent_performance_summary"
+
+# Each summary rule: check name, description, and the rows that break it.
+SUMMARY_RULES = {
+    checks.ONE_ROW_PER_AGENT_DAY: (
+        "Exactly one row per (call_date, org_id, agent_id).",
+        lambda s: s.duplicated(["call_date", "org_id", "agent_id"], keep=False),
+    ),
+    checks.CONNECT_RATE_IN_RANGE: (
+        "0 <= connect_rate <= 1 wherever there were calls (empty only when there were none).",
+        lambda s: ~s["connect_rate"].between(0, 1).fillna(False) & (s["total_calls"] > 0)
+        | s["connect_rate"].notna() & (s["total_calls"] == 0),
+    ),
+    checks.PRESENCE_IS_BINARY: ("presence is 0 or 1.", lambda s: ~s["presence"].isin([0, 1])),
+    checks.LOANS_WITHIN_CALLS: (
+        "unique_loans_contacted <= total_calls.",
+        lambda s: s["unique_loans_contacted"] > s["total_calls"],
+    ),
+}
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name=GROUP,
+    kinds={"pandas", "parquet", "csv"},
+    check_specs=[
+        dg.AssetCheckSpec(name, asset=SUMMARY, partitions_def=daily_partitions, blocking=True, description=text)
+        for name, (text, _) in SUMMARY_RULES.items()
+    ],
+)
+def agent_performance_summary(
+    context: dg.AssetExecutionContext, callops: CallopsConfig, agent_day: pd.DataFrame
+):
+    """Per agent-day metrics, written to `reports/<date>/agent_performance_summary.csv`.
+
+    total_calls, unique_loans_contacted, connect_rate (4 places), avg_call_duration_min
+    (2 places) and presence, rounded half away from zero from exact values; sorted by
+    org_id, agent_id.
+    """
+    summary = summarise_agent_day(agent_day)
+    path = write_atomic(callops.reports_dir(partition_day(context)) / SUMMARY_FILE, summary_csv_text(summary))
+    calls = int(summary["total_calls"].sum())
+    completed = int(summary["completed_calls"].sum())
+    yield dg.Output(
+        summary,
+        metadata=table_metadata(
+            summary.loc[:, list(SUMMARY_COLUMNS)],
+            path=dg.MetadataValue.path(str(path)),
+            active_agents=int((summary["total_calls"] > 0).sum()),
+            total_calls=calls,
+            connect_rate=round(completed / calls, 4) if calls else 0.0,
+        ),
+    )
+    for name, (_, broken) in SUMMARY_RULES.items():
+        bad = summary.loc[broken(summary)]
+        yield dg.AssetCheckResult(
+            check_name=name,
+            passed=bad.empty,
+            metadata={
+                "rows_failing": len(bad),
+                "sample": dg.MetadataValue.md(
+                    bad.loc[:, list(SUMMARY_COLUMNS)].head(5).to_markdown(index=False) if len(bad) else "_none_"
+                ),
+            },
+        )
+
+
+def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, rejected: pd.DataFrame) -> DataQuality:
+    """Rows read (today's files), rows rejected, calls outside the roster, roster day."""
+    day = partition_day(context)
+    upstream = {spec.name: latest_partition_metadata(context, raw_asset_name(spec)) for spec in SOURCES}
+    roster = upstream["agent_roster"]
+    rows_read = sum(
+        int(meta["records_read"])
+        for name, meta in upstream.items()
+        if not (name == "agent_roster" and roster.get("carried_forward"))
+    )
+    strangers = summary.loc[~summary["in_roster"] & (summary["total_calls"] > 0)]
+    return DataQuality(
+        rows_read=rows_read,
+        rows_rejected=len(rejected),
+        calls_not_in_roster=int(strangers["total_calls"].sum()),
+        agents_not_in_roster=len(strangers),
+        roster_day=pd.Timestamp(roster["roster_day"]).date(),
+        day=day,
+    )
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name=GROUP,
+    kinds={"slack", "text"},
+    ins={"agent_performance_summary": dg.AssetIn(), "rejected_rows": dg.AssetIn()},
+)
+def slack_summary(
+    context: dg.AssetExecutionContext,
+    callops: CallopsConfig,
+    agent_performance_summary: pd.DataFrame,
+    rejected_rows: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """The day's Slack-style summary, written to `reports/<date>/slack_message.txt`.
+
+    Top performer, active agents and average duration, then a data-quality line and one
+    line per org.
+    """
+    day = partition_day(context)
+    quality = _data_quality(context, agent_performance_summary, rejected_rows)
+    text = build_slack_message(agent_performance_summary, day, quality, callops.min_calls)
+    path = write_atomic(callops.reports_dir(day) / MESSAGE_FILE, text)
+    context.log.info(f"Slack summary for {day}:\n{text}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "message": dg.MetadataValue.md("\n".join(f"> {line}  " for line in text.splitlines())),
+            "rows_rejected": quality.rows_rejected,
+            "rows_read": quality.rows_read,
+        }
+    )

@@ -1,0 +1,157 @@
+"""Validated tables: each file's rows trimmed, typed and deduplicated, and its rejected rows."""
+
+
+from collections.abc import Callable
+
+import dagster as dg
+import pandas as pd
+
+from callops_dagster.defs import check_names as checks
+from callops_dagster.defs.landing import raw_asset_name
+from callops_dagster.defs.metadata import counts_md, latest_partition_metadata, table_metadata
+from callops_dagster.defs.partitions import daily_partitions, partition_day
+from callops_dagster.defs.resources import CallopsConfig
+from callops_dagster.transforms.contract import (
+    AGENT_ROSTER,
+    CALL_LOGS,
+    DISPOSITION_SUMMARY,
+    SourceSpec,
+)
+from callops_dagster.transforms.schemas import SCHEMAS, schema_failures
+from callops_dagster.transforms.validation import (
+    Validated,
+    empty_rejected,
+    validate_agent_roster,
+    validate_call_logs,
+    validate_disposition_summary,
+)
+
+GROUP = "validated"
+Validator = Callable[[pd.DataFrame, dg.AssetExecutionContext, CallopsConfig], Validated]
+
+VALIDATORS: dict[str, Validator] = {
+    CALL_LOGS.name: lambda raw, context, config: validate_call_logs(
+        raw, partition_day(context), config.known_statuses
+    ),
+    DISPOSITION_SUMMARY.name: lambda raw, context, config: validate_disposition_summary(
+        raw, partition_day(context)
+    ),
+    AGENT_ROSTER.name: lambda raw, context, config: validate_agent_roster(raw),
+}
+DESCRIPTIONS = {
+    CALL_LOGS.name: (
+        "Kept call attempts: trimmed, status lower-cased, one row per call_id (the latest "
+        "created_ts wins, ties to the later row), duration as exact decimal seconds "
+        "(null when not a plain number)."
+    ),
+    DISPOSITION_SUMMARY.name: (
+        "Kept login records: one per (org_id, agent_id, call_date), the earliest login_time "
+        "wins; `present` when that login_time is non-empty."
+    ),
+    AGENT_ROSTER.name: (
+        "Kept roster: one row per (org_id, agent_id), the later row in the file wins; "
+        "agent_name is first and last name joined by a space."
+    ),
+}
+
+
+def rejected_asset_name(spec: SourceSpec) -> str:
+    return f"{spec.name}_rejected"
+
+
+def _check_specs(spec: SourceSpec) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            checks.KEYS_NON_NULL_UNIQUE, asset=spec.name, partitions_def=daily_partitions,
+            blocking=True,
+            description=f"Keys ({', '.join(spec.dedupe_key)}) are non-empty and unique (pandera schema).",
+        ),
+        dg.AssetCheckSpec(
+            checks.RECORDS_CONSERVED, asset=spec.name, partitions_def=daily_partitions,
+            blocking=True,
+            description="Records read (the reader's count) = rows kept + rows rejected.",
+        ),
+    ]
+
+
+def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    """The validated table of one file and its rejected rows, with their checks."""
+    rejected_name = rejected_asset_name(spec)
+
+    @dg.multi_asset(
+        name=f"validate_{spec.name}",
+        partitions_def=daily_partitions,
+        ins={"raw": dg.AssetIn(raw_asset_name(spec))},
+        outs={
+            spec.name: dg.AssetOut(
+                group_name=GROUP, kinds={"pandas", "parquet"}, description=DESCRIPTIONS[spec.name]
+            ),
+            rejected_name: dg.AssetOut(
+                group_name=GROUP,
+                kinds={"pandas", "parquet"},
+                description=(
+                    f"Rows of {spec.file_name} that broke a row rule: row_number, reason "
+                    "code (the first rule broken) and raw values."
+                ),
+            ),
+        },
+        check_specs=_check_specs(spec),
+    )
+    def validate(context: dg.AssetExecutionContext, callops: CallopsConfig, raw: pd.DataFrame):
+        result = VALIDATORS[spec.name](raw, context, callops)
+        upstream = latest_partition_metadata(context, raw_asset_name(spec))
+        records_read = int(upstream["records_read"])
+        carried = bool(upstream.get("carried_forward", False))
+        reported = empty_rejected() if carried else result.rejected
+        by_reason = result.rejected_by_reason()
+        yield dg.Output(
+            result.kept,
+            output_name=spec.name,
+            metadata=table_metadata(
+                result.kept,
+                rows_rejected=len(result.rejected),
+                rejected_by_reason=counts_md(by_reason, "reason"),
+                warnings=counts_md(result.warnings, "warning"),
+                **{f"warning_{k}": v for k, v in result.warnings.items()},
+            ),
+        )
+        yield dg.Output(
+            reported,
+            output_name=rejected_name,
+            metadata=table_metadata(
+                reported,
+                rejected_by_reason=counts_md(reported["reason"].value_counts().to_dict(), "reason"),
+                **({"note": f"roster carried forward from {upstream['roster_day']}; its rejects belong to that day"} if carried else {}),
+            ),
+        )
+        failures = schema_failures(result.kept, SCHEMAS[spec.name])
+        yield dg.AssetCheckResult(
+            asset_key=spec.name,
+            check_name=checks.KEYS_NON_NULL_UNIQUE,
+            passed=failures.empty,
+            metadata={
+                "failure_cases": len(failures),
+                "sample": dg.MetadataValue.md(
+                    failures.head(10).astype(str).to_markdown(index=False) if len(failures) else "_none_"
+                ),
+            },
+        )
+        accounted = len(result.kept) + len(result.rejected)
+        yield dg.AssetCheckResult(
+            asset_key=spec.name,
+            check_name=checks.RECORDS_CONSERVED,
+            passed=records_read == accounted,
+            metadata={
+                "records_read": records_read,
+                "rows_kept": len(result.kept),
+                "rows_rejected": len(result.rejected),
+                "difference": records_read - accounted,
+            },
+        )
+
+    return validate
+
+
+validated_assets = [
+    build_validated_asset(spec) for spec in (CALL_LOGS, AGENT_ROSTER, DISPOSITION_SUMMARY)
+]

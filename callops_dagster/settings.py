@@ -1,0 +1,66 @@
+"""Settings read from the environment once, at definition load: the one home of configuration.
+
+| variable | default | what |
+|---|---|---|
+| CALLOPS_DATA_DIR | data | landing/, warehouse/ and reports/ live here |
+| CALLOPS_START_DATE | 2025-01-01 | first daily partition |
+| CALLOPS_TIMEZONE | Asia/Kolkata | the partitions' and the schedule's timezone |
+| CALLOPS_SCHEDULE_HOUR | 4 | hour of the day (in that timezone) the daily schedule runs |
+| CALLOPS_MIN_CALLS | 5 | calls an agent-day needs to be top performer |
+| CALLOPS_MISSING_KEY_ERROR_SHARE | 0.2 | share of a file's rows with missing keys that blocks the day |
+| CALLOPS_KNOWN_STATUSES | completed,connected,... | statuses that are not counted as unknown_status |
+| CALLOPS_MAX_FILE_MB | 2048 | landing files larger than this fail early |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from callops_dagster.transforms.contract import DEFAULT_KNOWN_STATUSES
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    start_date: str
+    timezone: str
+    schedule_hour: int
+    min_calls: int
+    missing_key_error_share: float
+    known_statuses: tuple[str, ...]
+    max_file_mb: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str, default: str, parse=str):
+            raw = env.get(name, "").strip() or default
+            try:
+                return parse(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name}={raw!r} is not valid: {exc}") from None
+
+        start = get("CALLOPS_START_DATE", "2025-01-01", lambda v: dt.date.fromisoformat(v).isoformat())
+        statuses = get("CALLOPS_KNOWN_STATUSES", ",".join(DEFAULT_KNOWN_STATUSES))
+        return cls(
+            data_dir=Path(get("CALLOPS_DATA_DIR", "data")).expanduser().resolve(),
+            start_date=start,
+            timezone=get("CALLOPS_TIMEZONE", "Asia/Kolkata"),
+            schedule_hour=get("CALLOPS_SCHEDULE_HOUR", "4", int),
+            min_calls=get("CALLOPS_MIN_CALLS", "5", int),
+            missing_key_error_share=get("CALLOPS_MISSING_KEY_ERROR_SHARE", "0.2", float),
+            known_statuses=tuple(s.strip().lower() for s in statuses.split(",") if s.strip()),
+            max_file_mb=get("CALLOPS_MAX_FILE_MB", "2048", int),
+        )
+
+
+SETTINGS = Settings.from_env()

@@ -1,0 +1,35 @@
+"""Profiles of a raw file for the landing checks: empty day, missing keys, duplicate keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from callops_dagster.transforms.contract import RAW_TEXT, SourceSpec
+
+
+@dataclass(frozen=True)
+class RawProfile:
+    records: int
+    malformed: int
+    missing_keys: int  # well-formed records with at least one empty key value
+    duplicate_keys: int  # well-formed records whose full key appeared on an earlier record
+
+    @property
+    def missing_key_share(self) -> float:
+        return self.missing_keys / self.records if self.records else 0.0
+
+
+def profile_raw(frame: pd.DataFrame, spec: SourceSpec) -> RawProfile:
+    """Count the key defects of a raw file (values trimmed, as the row rules see them)."""
+    formed = frame.loc[frame[RAW_TEXT].isna()]
+    keys = pd.DataFrame({k: formed[k].str.strip() for k in spec.keys})
+    missing = keys.eq("").any(axis=1)
+    complete = keys.loc[~missing, list(spec.dedupe_key)]
+    return RawProfile(
+        records=len(frame),
+        malformed=len(frame) - len(formed),
+        missing_keys=int(missing.sum()),
+        duplicate_keys=int(complete.duplicated().sum()),
+    )

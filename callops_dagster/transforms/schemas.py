@@ -1,0 +1,77 @@
+"""pandera schemas of the validated tables: key columns present, non-empty and unique.
+
+The asset checks run these lazily and report the failure cases; the tests use them too.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+
+def _key(name: str, unique: bool = False) -> pa.Column:
+    return pa.Column(
+        "str", pa.Check.str_length(min_value=1), nullable=False, unique=unique, name=name
+    )
+
+
+def _text(name: str) -> pa.Column:
+    return pa.Column("str", nullable=True, name=name)
+
+
+ROW_NUMBER_COLUMN = pa.Column("int64", pa.Check.ge(1), unique=True, name="row_number")
+
+CALL_LOGS_SCHEMA = pa.DataFrameSchema(
+    {
+        "row_number": ROW_NUMBER_COLUMN,
+        "call_id": _key("call_id", unique=True),
+        "org_id": _key("org_id"),
+        "agent_id": _key("agent_id"),
+        "installment_id": _text("installment_id"),
+        "status": _text("status"),
+        "is_completed": pa.Column("bool", name="is_completed"),
+        "created_ts": pa.Column("datetime64[s]", nullable=True, name="created_ts"),
+        "call_date": _key("call_date"),
+    },
+    strict=False,
+    name="call_logs",
+)
+DISPOSITION_SUMMARY_SCHEMA = pa.DataFrameSchema(
+    {
+        "row_number": ROW_NUMBER_COLUMN,
+        "org_id": _key("org_id"),
+        "agent_id": _key("agent_id"),
+        "call_date": _key("call_date"),
+        "login_time": _text("login_time"),
+        "present": pa.Column("bool", name="present"),
+    },
+    unique=["org_id", "agent_id", "call_date"],
+    strict=False,
+    name="disposition_summary",
+)
+AGENT_ROSTER_SCHEMA = pa.DataFrameSchema(
+    {
+        "row_number": ROW_NUMBER_COLUMN,
+        "org_id": _key("org_id"),
+        "agent_id": _key("agent_id"),
+        "agent_name": _text("agent_name"),
+        "office_location": _text("office_location"),
+    },
+    unique=["org_id", "agent_id"],
+    strict=False,
+    name="agent_roster",
+)
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "call_logs": CALL_LOGS_SCHEMA,
+    "disposition_summary": DISPOSITION_SUMMARY_SCHEMA,
+    "agent_roster": AGENT_ROSTER_SCHEMA,
+}
+
+
+def schema_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """Every failure case of ``schema`` on ``frame`` (empty when the frame conforms)."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return exc.failure_cases
+    return pd.DataFrame(columns=["schema_context", "column", "check", "check_number", "failure_case", "index"])
