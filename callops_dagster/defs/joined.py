@@ -6,7 +6,7 @@ import pandas as pd
 
 from callops_dagster.defs import check_names as checks
 from callops_dagster.defs.metadata import counts_md, table_metadata
-from callops_dagster.defs.partitions import daily_partitions, partition_day
+from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.transforms.joining import AGENT_DAY_KEY, build_agent_day
 from callops_dagster.transforms.reports import csv_text, write_atomic
@@ -66,12 +66,15 @@ def _missing_keys(left: pd.DataFrame, right: pd.DataFrame) -> int:
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     check_specs=[
-        dg.AssetCheckSpec(
-            checks.NOTHING_LOST, asset="agent_day", partitions_def=daily_partitions, blocking=True,
+        check_spec(
+            checks.NOTHING_LOST,
+            "agent_day",
+            blocking=True,
             description="Sum of calls = kept call rows, and every call and login key is present.",
         ),
-        dg.AssetCheckSpec(
-            checks.AGENTS_IN_ROSTER, asset="agent_day", partitions_def=daily_partitions,
+        check_spec(
+            checks.AGENTS_IN_ROSTER,
+            "agent_day",
             description="WARN when calls were made by agents missing from the roster (with a sample).",
         ),
     ],

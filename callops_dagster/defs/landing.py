@@ -5,7 +5,7 @@ import dagster as dg
 
 from callops_dagster.defs import check_names as checks
 from callops_dagster.defs.metadata import table_metadata
-from callops_dagster.defs.partitions import daily_partitions, partition_day
+from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.transforms.contract import AGENT_ROSTER, SOURCES, SourceSpec
 from callops_dagster.transforms.landing import choose_roster, landing_file
@@ -23,19 +23,23 @@ def _check_specs(spec: SourceSpec) -> list[dg.AssetCheckSpec]:
     asset = raw_asset_name(spec)
     keys = ", ".join(spec.keys)
     return [
-        dg.AssetCheckSpec(
-            checks.HAS_ROWS, asset=asset, partitions_def=daily_partitions,
+        check_spec(
+            checks.HAS_ROWS,
+            asset,
             description=f"WARN when {spec.file_name} has no data rows for the day.",
         ),
-        dg.AssetCheckSpec(
-            checks.MISSING_KEYS, asset=asset, partitions_def=daily_partitions, blocking=True,
+        check_spec(
+            checks.MISSING_KEYS,
+            asset,
+            blocking=True,
             description=(
                 f"Rows with an empty key ({keys}): WARN when any; ERROR, blocking the day, "
                 "when more than the configured share of the file (default 20%)."
             ),
         ),
-        dg.AssetCheckSpec(
-            checks.DUPLICATE_KEYS, asset=asset, partitions_def=daily_partitions,
+        check_spec(
+            checks.DUPLICATE_KEYS,
+            asset,
             description=f"WARN when rows share a key ({', '.join(spec.dedupe_key)}); they are deduplicated downstream.",
         ),
     ]

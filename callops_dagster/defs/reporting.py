@@ -7,7 +7,7 @@ import pandas as pd
 from callops_dagster.defs import check_names as checks
 from callops_dagster.defs.landing import raw_asset_name
 from callops_dagster.defs.metadata import latest_partition_metadata, table_metadata
-from callops_dagster.defs.partitions import daily_partitions, partition_day
+from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.transforms.contract import SOURCES
 from callops_dagster.transforms.message import DataQuality, build_slack_message
@@ -43,7 +43,11 @@ SUMMARY_RULES = {
     group_name=GROUP,
     kinds={"pandas", "parquet", "csv"},
     check_specs=[
-        dg.AssetCheckSpec(name, asset=SUMMARY, partitions_def=daily_partitions, blocking=True, description=text)
+        check_spec(
+            name,
+            SUMMARY,
+            blocking=True,
+            description=text)
         for name, (text, _) in SUMMARY_RULES.items()
     ],
 )

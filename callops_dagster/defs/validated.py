@@ -9,7 +9,7 @@ import pandas as pd
 from callops_dagster.defs import check_names as checks
 from callops_dagster.defs.landing import raw_asset_name
 from callops_dagster.defs.metadata import counts_md, latest_partition_metadata, table_metadata
-from callops_dagster.defs.partitions import daily_partitions, partition_day
+from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.transforms.contract import (
     AGENT_ROSTER,
@@ -61,13 +61,15 @@ def rejected_asset_name(spec: SourceSpec) -> str:
 
 def _check_specs(spec: SourceSpec) -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec(
-            checks.KEYS_NON_NULL_UNIQUE, asset=spec.name, partitions_def=daily_partitions,
+        check_spec(
+            checks.KEYS_NON_NULL_UNIQUE,
+            spec.name,
             blocking=True,
             description=f"Keys ({', '.join(spec.dedupe_key)}) are non-empty and unique (pandera schema).",
         ),
-        dg.AssetCheckSpec(
-            checks.RECORDS_CONSERVED, asset=spec.name, partitions_def=daily_partitions,
+        check_spec(
+            checks.RECORDS_CONSERVED,
+            spec.name,
             blocking=True,
             description="Records read (the reader's count) = rows kept + rows rejected.",
         ),

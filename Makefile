@@ -1,0 +1,37 @@
+# callops: `make run` to set up and run on sample data, `make test` to test, `make dev` for the UI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export CALLOPS_DATA_DIR ?= $(CURDIR)/data
+SAMPLE_START ?= 2025-04-22
+SAMPLE_DAYS ?= 7
+PORT ?= 3000
+
+.PHONY: install run sample test dev bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+sample: install
+	@if [ -z "$$(ls -A '$(CALLOPS_DATA_DIR)/landing' 2>/dev/null)" ]; then \
+		echo "No landed data: generating $(SAMPLE_DAYS) sample days in $(CALLOPS_DATA_DIR)"; \
+		$(BIN)/python -m callops_dagster.mockdata --start $(SAMPLE_START) --days $(SAMPLE_DAYS) --out '$(CALLOPS_DATA_DIR)'; \
+	fi
+
+run: sample
+	$(BIN)/python -m callops_dagster.run_days
+
+test: install
+	$(BIN)/python -m pytest
+
+dev: install
+	$(BIN)/dagster dev -h 127.0.0.1 -p $(PORT)
+
+clean:
+	rm -rf '$(CALLOPS_DATA_DIR)/warehouse' '$(CALLOPS_DATA_DIR)/reports'
