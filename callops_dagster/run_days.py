@@ -15,6 +15,10 @@ from callops_dagster.settings import SETTINGS
 from callops_dagster.transforms.landing import landed_days
 
 
+# The run's events are in the instance (and the UI); the terminal gets one line per day.
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
 def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data.error:
@@ -35,7 +39,9 @@ def main() -> int:
         if day not in valid_keys:
             print(f"{day}: skipped (outside the partition range; see CALLOPS_START_DATE)")
             continue
-        result = job.execute_in_process(partition_key=day, instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET
+        )
         if result.success:
             succeeded.append(day)
             print(f"{day}: ok (run {result.run_id[:8]})")
