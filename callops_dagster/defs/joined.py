@@ -7,13 +7,10 @@ import pandas as pd
 from callops_dagster.defs import check_names as checks
 from callops_dagster.defs.metadata import counts_md, table_metadata
 from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
-from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.transforms.joining import AGENT_DAY_KEY, build_agent_day
-from callops_dagster.transforms.reports import csv_text, write_atomic
 from callops_dagster.transforms.validation import REASON
 
 GROUP = "joined"
-REJECTED_ROWS_FILE = "rejected_rows.csv"
 
 
 @dg.asset(
@@ -27,27 +24,24 @@ REJECTED_ROWS_FILE = "rejected_rows.csv"
     },
 )
 def rejected_rows(
-    context: dg.AssetExecutionContext,
-    callops: CallopsConfig,
     call_logs_rejected: pd.DataFrame,
     agent_roster_rejected: pd.DataFrame,
     disposition_summary_rejected: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
     """Every rejected row of the day: source file, 1-based row_number, reason code, raw values.
 
-    Written to `reports/<date>/rejected_rows.csv`, sorted by source and row_number.
+    Sorted by source and row_number; published as `reports/<date>/rejected_rows.csv` with
+    the day's other reports by `slack_summary`.
     """
     frames = [agent_roster_rejected, call_logs_rejected, disposition_summary_rejected]
     table = pd.concat(frames, ignore_index=True).sort_values(
         ["source", "row_number"], ignore_index=True
     )
-    path = write_atomic(callops.reports_dir(partition_day(context)) / REJECTED_ROWS_FILE, csv_text(table))
     by_source = table["source"].value_counts().sort_index().to_dict()
     return dg.Output(
         table,
         metadata=table_metadata(
             table,
-            path=dg.MetadataValue.path(str(path)),
             by_reason=counts_md(table[REASON].value_counts().sort_index().to_dict(), "reason"),
             by_source=counts_md(by_source, "source"),
         ),

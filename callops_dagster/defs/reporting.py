@@ -12,11 +12,12 @@ from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.transforms.contract import SOURCES
 from callops_dagster.transforms.message import DataQuality, build_slack_message
 from callops_dagster.transforms.metrics import SUMMARY_COLUMNS, summarise_agent_day
-from callops_dagster.transforms.reports import summary_csv_text, write_atomic
+from callops_dagster.transforms.reports import csv_text, publish_reports, summary_csv_text
 
 GROUP = "reporting"
 SUMMARY_FILE = "agent_performance_summary.csv"
 MESSAGE_FILE = "slack_message.txt"
+REJECTED_ROWS_FILE = "rejected_rows.csv"
 SUMMARY = "agent_performance_summary"
 
 # Each summary rule: check name, description, and the rows that break it.
@@ -51,24 +52,20 @@ SUMMARY_RULES = {
         for name, (text, _) in SUMMARY_RULES.items()
     ],
 )
-def agent_performance_summary(
-    context: dg.AssetExecutionContext, callops: CallopsConfig, agent_day: pd.DataFrame
-):
-    """Per agent-day metrics, written to `reports/<date>/agent_performance_summary.csv`.
+def agent_performance_summary(agent_day: pd.DataFrame):
+    """Per agent-day metrics, published as `reports/<date>/agent_performance_summary.csv`.
 
     total_calls, unique_loans_contacted, connect_rate (4 places), avg_call_duration_min
     (2 places) and presence, rounded half away from zero from exact values; sorted by
     org_id, agent_id.
     """
     summary = summarise_agent_day(agent_day)
-    path = write_atomic(callops.reports_dir(partition_day(context)) / SUMMARY_FILE, summary_csv_text(summary))
     calls = int(summary["total_calls"].sum())
     completed = int(summary["completed_calls"].sum())
     yield dg.Output(
         summary,
         metadata=table_metadata(
             summary.loc[:, list(SUMMARY_COLUMNS)],
-            path=dg.MetadataValue.path(str(path)),
             active_agents=int((summary["total_calls"] > 0).sum()),
             total_calls=calls,
             connect_rate=round(completed / calls, 4) if calls else 0.0,
@@ -121,19 +118,29 @@ def slack_summary(
     agent_performance_summary: pd.DataFrame,
     rejected_rows: pd.DataFrame,
 ) -> dg.MaterializeResult:
-    """The day's Slack-style summary, written to `reports/<date>/slack_message.txt`.
+    """The day's Slack-style summary; publishes the day's reports together.
 
-    Top performer, active agents and average duration, then a data-quality line and one
-    line per org.
+    The message: top performer, active agents and average duration, then a data-quality line
+    and one line per org. `reports/<date>/` gets `slack_message.txt`,
+    `agent_performance_summary.csv` and `rejected_rows.csv` in one atomic switch, so a run
+    that stops half-way leaves the previous reports whole.
     """
     day = partition_day(context)
     quality = _data_quality(context, agent_performance_summary, rejected_rows)
     text = build_slack_message(agent_performance_summary, day, quality, callops.min_calls)
-    path = write_atomic(callops.reports_dir(day) / MESSAGE_FILE, text)
+    path = publish_reports(
+        callops.root / "reports",
+        day.isoformat(),
+        {
+            MESSAGE_FILE: text,
+            SUMMARY_FILE: summary_csv_text(agent_performance_summary),
+            REJECTED_ROWS_FILE: csv_text(rejected_rows),
+        },
+    )
     context.log.info(f"Slack summary for {day}:\n{text}")
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(path)),
+            "path": dg.MetadataValue.path(str(path / MESSAGE_FILE)),
             "message": dg.MetadataValue.md("\n".join(f"> {line}  " for line in text.splitlines())),
             "rows_rejected": quality.rows_rejected,
             "rows_read": quality.rows_read,

@@ -1,7 +1,6 @@
 """Resources: the platform's configuration and the Parquet warehouse IO manager."""
 
 
-import datetime as dt
 import os
 import tempfile
 from pathlib import Path
@@ -11,6 +10,7 @@ import pandas as pd
 from upath import UPath
 
 from callops_dagster.settings import SETTINGS
+from callops_dagster.transforms.reports import FILE_MODE
 
 
 class CallopsConfig(dg.ConfigurableResource):
@@ -30,9 +30,6 @@ class CallopsConfig(dg.ConfigurableResource):
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
 
-    def reports_dir(self, day: dt.date) -> Path:
-        return self.root / "reports" / day.isoformat()
-
 
 class ParquetUPathIOManager(dg.UPathIOManager):
     """DataFrames as Parquet, one file per asset and partition, replaced atomically."""
@@ -45,6 +42,7 @@ class ParquetUPathIOManager(dg.UPathIOManager):
         os.close(fd)
         try:
             obj.to_parquet(tmp, index=False, compression="zstd")
+            os.chmod(tmp, FILE_MODE)
             os.replace(tmp, str(path))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from callops_dagster.transforms.metrics import summary_csv_frame
+
+FILE_MODE = 0o644
+DIR_MODE = 0o755
 
 
 def write_atomic(path: Path, content: str | bytes) -> Path:
@@ -21,6 +26,7 @@ def write_atomic(path: Path, content: str | bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600; reports are for people
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -36,3 +42,44 @@ def csv_text(frame: pd.DataFrame) -> str:
 def summary_csv_text(summary: pd.DataFrame) -> str:
     """``agent_performance_summary.csv``: the contract's columns, fixed decimal places."""
     return csv_text(summary_csv_frame(summary))
+
+
+def publish_reports(reports_root: Path, day: str, files: dict[str, str]) -> Path:
+    """Publish a day's report files together: readers see the old set or the new, never a mix.
+
+    The files are written to ``.versions/<day>/<content hash>/`` and ``<day>`` is a symlink
+    swapped to it with one atomic rename. The same content republishes to the same folder,
+    so a re-run changes no byte; older versions of the day are removed afterwards.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode("utf-8") + b"\0")
+    versions = reports_root / ".versions" / day
+    version = versions / digest.hexdigest()[:16]
+    if not version.is_dir():
+        staging = Path(tempfile.mkdtemp(dir=_ensure(versions), prefix=".staging-"))
+        os.chmod(staging, DIR_MODE)
+        for name, content in files.items():
+            write_atomic(staging / name, content)
+        try:
+            os.replace(staging, version)
+        except OSError:  # a parallel run of the same day published the same content first
+            shutil.rmtree(staging, ignore_errors=True)
+            if not version.is_dir():
+                raise
+    link = reports_root / day
+    if link.is_dir() and not link.is_symlink():  # a plain folder from an older layout
+        shutil.rmtree(link)
+    tmp_link = reports_root / f".{day}.link-{os.getpid()}"
+    tmp_link.unlink(missing_ok=True)
+    tmp_link.symlink_to(version.relative_to(reports_root))
+    os.replace(tmp_link, link)
+    for old in versions.iterdir():
+        if old != version:
+            shutil.rmtree(old, ignore_errors=True)
+    return link
+
+
+def _ensure(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
