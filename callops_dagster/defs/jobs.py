@@ -2,13 +2,11 @@
 
 import dagster as dg
 
-from callops_dagster.defs.partitions import daily_partitions
 from callops_dagster.settings import SETTINGS
 
 daily_job = dg.define_asset_job(
     "callops_daily",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily_partitions,
     description="Every asset and check of one call_date, landing files to Slack message.",
 )
 
