@@ -90,9 +90,15 @@ def _map_columns(header: list[str], spec: SourceSpec) -> tuple[dict[str, int], l
     missing = [c for c in spec.columns if c not in positions]
     if missing:
         found = ", ".join(normalise_header(h) for h in header) or "nothing"
+        hint = next(
+            (f" (it looks {name}-separated; files must be comma-separated)"
+             for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe"))
+             if len(header) == 1 and sep in header[0]),
+            "",
+        )
         raise SourceFileError(
             spec.file_name,
-            f"missing required column(s) {', '.join(missing)}; header has {found}",
+            f"missing required column(s) {', '.join(missing)}; header has {found}{hint}",
             line=1,
         )
     extras = [header[i].strip() for n, i in positions.items() if n not in spec.columns]
