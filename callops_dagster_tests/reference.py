@@ -29,7 +29,7 @@ def records(text: str) -> tuple[list[str], list[list[str]]]:
 
 
 def is_date(value: str) -> bool:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         return False
     try:
         dt.date.fromisoformat(value)
@@ -39,7 +39,7 @@ def is_date(value: str) -> bool:
 
 
 def timestamp(value: str) -> dt.datetime | None:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", value):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", value):
         return None
     try:
         return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
@@ -139,7 +139,7 @@ def reference_day(calls_text: str, roster_text: str, logins_text: str, day: str)
         total = len(a["calls"])
         completed = sum(1 for c in a["calls"] if c["status"] == "completed")
         loans = len({c["installment_id"] for c in a["calls"] if c["installment_id"]})
-        durations = [Decimal(c["duration"]) for c in a["calls"] if re.fullmatch(r"\d+(\.\d+)?", c["duration"])]
+        durations = [Decimal(c["duration"]) for c in a["calls"] if re.fullmatch(r"[0-9]+(\.[0-9]+)?", c["duration"])]
         all_durations += durations
         with localcontext() as ctx:
             ctx.prec = 60

@@ -49,7 +49,8 @@ def top_performer(summary: pd.DataFrame, min_calls: int = DEFAULT_MIN_CALLS) -> 
     """
     best: tuple | None = None
     winner: TopPerformer | None = None
-    eligible = summary.loc[summary["total_calls"] >= min_calls]
+    # An agent-day without calls has no rate, whatever min_calls says.
+    eligible = summary.loc[summary["total_calls"] >= max(min_calls, 1)]
     for row in eligible.itertuples(index=False):
         name = display_name(row.agent_name, row.agent_id)
         rate = Fraction(int(row.completed_calls), int(row.total_calls))

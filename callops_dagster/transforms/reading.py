@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from callops_dagster.transforms.contract import RAW_TEXT, SourceSpec
@@ -63,15 +64,22 @@ def normalise_header(name: str) -> str:
     return name.strip().lower()
 
 
-def _header_fields(data: bytes, file_name: str) -> list[str]:
-    """The header record's fields (the first non-blank line)."""
-    start = len(data) - len(data.lstrip(b"\r\n"))
-    end = data.find(b"\n", start)
-    line = data[start : end if end >= 0 else len(data)]
+def _skip_blank_lines(body: bytes) -> tuple[bytes, int]:
+    """Drop blank or white-space-only lines before the header; return the rest and their count."""
+    offset = skipped = 0
+    while (end := body.find(b"\n", offset)) >= 0 and not body[offset:end].strip():
+        offset, skipped = end + 1, skipped + 1
+    return body[offset:], skipped
+
+
+def _header_fields(body: bytes, file_name: str) -> list[str]:
+    """The header record's fields: the first line of ``body``."""
+    end = body.find(b"\n")
+    line = body[: end if end >= 0 else len(body)]
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
-        raise SourceFileError(file_name, "header is not valid UTF-8", line=1) from None
+        raise SourceFileError(file_name, "header is not valid UTF-8") from None
     return next(csv.reader([text.rstrip("\r")]))
 
 
@@ -105,21 +113,40 @@ def _map_columns(header: list[str], spec: SourceSpec) -> tuple[dict[str, int], l
     return {c: positions[c] for c in spec.columns}, extras
 
 
-def _unterminated_quote_line(data: bytes) -> int | None:
-    """Line where an unterminated quoted field starts, or None if every quote closes.
+def _quoting_error(body: bytes) -> tuple[int, str] | None:
+    """(line, problem) of the first record whose quoting is broken, read strictly.
 
-    Only called when the file holds an odd number of quote characters, the sign of an open
-    quote at the end of the file (a stray quote inside an unquoted value is legal for us).
+    pyarrow is lenient: an unclosed quote silently swallows the rest of the file (or, when
+    another quote closes it, the records in between). Python's csv module in strict mode is
+    not, so it judges the files where that can have happened (see ``_quotes_need_checking``).
     """
-    text = data.decode("utf-8", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(body.decode("utf-8", errors="replace"), newline=""), strict=True)
     last_line = 0
     try:
         for _ in reader:
             last_line = reader.line_num
-    except csv.Error:
-        return last_line + 1
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return last_line + 1, "unterminated quoted field"
+        return last_line + 1, f"quoted field not closed properly ({exc})"
     return None
+
+
+def _quotes_need_checking(body: bytes, table: pa.Table, invalid: "_Invalid") -> bool:
+    """True when an unclosed quote may hide in what pyarrow parsed.
+
+    An unclosed quote leaves an odd number of quotes, or makes a value span lines (so the
+    file has more lines than records), or breaks a record's field count. Files without
+    any of these (all of ours, in practice) skip the slow strict read.
+    """
+    if b'"' not in body:
+        return False
+    if body.count(b'"') % 2 or any('"' in text for _, text in invalid.malformed):
+        return True
+    records = table.num_rows + len(invalid.malformed) + len(invalid.blank)
+    if body.count(b"\n") == records:
+        return False  # one line per record: no value spans lines
+    return any(pc.any(pc.match_substring(column, "\n")).as_py() for column in table.columns)
 
 
 def _utf8_error_line(data: bytes) -> int | None:
@@ -138,11 +165,15 @@ class _Invalid:
     blank: list[int | None] = field(default_factory=list)
 
     def handler(self, row: pacsv.InvalidRow) -> str:
+        try:
+            text = row.text
+        except UnicodeDecodeError:
+            return "error"  # the file is reported as not UTF-8, with the line
         # A line of only white space is a blank line, not a record.
-        if row.text.strip() == "":
+        if text.strip() == "":
             self.blank.append(row.number)
         else:
-            self.malformed.append((row.number, row.text))
+            self.malformed.append((row.number, text))
         return "skip"
 
     @property
@@ -197,16 +228,17 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
             name, f"file is {size:,} bytes, over the configured limit of {max_bytes:,} bytes"
         )
     data = path.read_bytes()
-    body = data[len(BOM) :] if data.startswith(BOM) else data
-    if not body.strip(b"\r\n"):
+    body, skipped = _skip_blank_lines(data[len(BOM) :] if data.startswith(BOM) else data)
+    if not body.strip():
         raise SourceFileError(name, "file has no header (only a byte-order mark or blank lines)")
+    if not body.endswith(b"\n"):
+        body += b"\n"  # pyarrow cannot infer the columns of a header-only file without one
 
-    header = _header_fields(body, name)
+    try:
+        header = _header_fields(body, name)
+    except SourceFileError as exc:
+        raise SourceFileError(name, exc.problem, line=skipped + 1) from None
     positions, extras = _map_columns(header, spec)
-    if body.count(b'"') % 2 == 1:
-        line = _unterminated_quote_line(body)
-        if line is not None:
-            raise SourceFileError(name, "unterminated quoted field", line=line)
 
     buffer = pa.py_buffer(body)
     try:
@@ -214,10 +246,12 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
         if invalid.any:  # record numbers are only known to the single-threaded reader
             table, invalid = _parse(buffer, len(header), use_threads=False)
     except pa.ArrowInvalid as exc:
-        line = _utf8_error_line(body)
+        line = _utf8_error_line(data)
         if line is not None:
             raise SourceFileError(name, "file is not valid UTF-8", line=line) from None
         raise SourceFileError(name, f"not parseable as CSV: {exc}") from None
+    if _quotes_need_checking(body, table, invalid) and (problem := _quoting_error(body)):
+        raise SourceFileError(name, problem[1], line=problem[0] + skipped)
 
     data_rows = table.slice(1)  # the first record is the header
     good_numbers, malformed_numbers = _row_numbers(data_rows.num_rows, invalid)

@@ -38,9 +38,14 @@ from callops_dagster.transforms.contract import (
 from callops_dagster.transforms.reading import ROW_NUMBER
 
 REASON = "reason"
-DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
-DURATION_RE = r"^\d+(\.\d+)?$"
+# ASCII digits only: Python's \d also matches other scripts' digits ("٦٠"), which no
+# parser downstream reads as a number.
+DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+TIMESTAMP_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+DURATION_RE = r"^[0-9]+(\.[0-9]+)?$"
+# Exact decimal arithmetic holds 76 digits; a duration needing more (with room for the day's
+# sum) cannot be summed exactly and is treated as a bad duration. None exists in practice.
+MAX_DURATION_DIGITS = 76 - 10
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -186,6 +191,7 @@ def validate_call_logs(
         normalised=trimmed,
     )
     duration_ok = kept["duration"].str.fullmatch(DURATION_RE).fillna(False).astype(bool)
+    duration_ok &= kept["duration"].str.len().le(MAX_DURATION_DIGITS + 1).fillna(False)
     known = kept["status"].isin(list(known_statuses))
     installment = kept["installment_id"].where(kept["installment_id"] != "")
     table = pd.DataFrame(
@@ -217,11 +223,12 @@ def exact_durations(text: pd.Series) -> pd.Series:
     of durations are exact (the contract rounds averages once, from the exact value).
     """
     values = pa.array(text.astype(object).where(text.notna(), None), type=pa.string())
-    fraction = pc.extract_regex(values, r"\.(?P<f>\d+)$").field("f")
+    fraction = pc.extract_regex(values, r"\.(?P<f>[0-9]+)$").field("f")
     scale = int(pc.max(pc.utf8_length(fraction)).as_py() or 0) if len(values) else 0
-    # 38 digits leave ample room for the integer part of a sum; more places need 256 bits.
-    kind = pa.decimal128(38, scale) if scale <= 28 else pa.decimal256(76, scale)
-    decimals = pc.cast(values, kind)
+    digits = int(pc.max(pc.utf8_length(values)).as_py() or 1) if len(values) else 1
+    # Room for ten more integer digits, so a day's sum cannot overflow.
+    kind = pa.decimal128 if digits + 10 <= 38 else pa.decimal256
+    decimals = pc.cast(values, kind(38 if kind is pa.decimal128 else 76, scale))
     return pd.Series(pd.arrays.ArrowExtensionArray(decimals), index=text.index, name="duration_s")
 
 
