@@ -116,7 +116,7 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             table.frame,
             metadata=table_metadata(
                 table.frame,
-                path=dg.MetadataValue.path(str(table.path)),
+                source_path=dg.MetadataValue.path(str(table.path)),
                 bytes=table.bytes,
                 records_read=table.records_read,
                 malformed_rows=profile.malformed,

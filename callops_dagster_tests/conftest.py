@@ -1,0 +1,234 @@
+"""Shared fixtures and helpers for the Dagster-level tests.
+
+Every Dagster instance made here has telemetry off, and no test touches the network.
+Helpers are plain functions (``from callops_dagster_tests.conftest import materialize_day``)
+so tests can call them with their own data directories; fixtures wrap the common cases.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from callops_dagster.definitions import defs
+from callops_dagster.defs.resources import CallopsConfig, WarehouseIOManager
+
+TESTS_DIR = Path(__file__).parent
+GOLDEN_FIXTURE = TESTS_DIR / "fixtures" / "golden-2025-04-28"
+GOLDEN_DAY = "2025-04-28"
+REPORT_FILES = ("agent_performance_summary.csv", "slack_message.txt", "rejected_rows.csv")
+TELEMETRY_OFF = {"telemetry": {"enabled": False}}
+
+# Every asset of the code location, exactly as definitions.py hands them to dg.Definitions.
+ALL_ASSETS = list(defs.assets)
+
+CALL_HEADER = ["call_id", "agent_id", "org_id", "installment_id", "status", "duration",
+               "created_ts", "call_date"]
+ROSTER_HEADER = ["agent_id", "users_first_name", "users_last_name", "users_office_location",
+                 "org_id"]
+DISPOSITION_HEADER = ["agent_id", "org_id", "call_date", "login_time"]
+
+
+# ---------------------------------------------------------------- instance and data dirs
+
+
+def ephemeral_instance() -> dg.DagsterInstance:
+    return dg.DagsterInstance.ephemeral(settings=TELEMETRY_OFF)
+
+
+@pytest.fixture
+def instance() -> dg.DagsterInstance:
+    """An in-memory Dagster instance with telemetry off."""
+    inst = ephemeral_instance()
+    yield inst
+    inst.dispose()
+
+
+def copy_golden(data_dir: Path) -> Path:
+    """Copy the golden fixture's landing tree into ``data_dir`` and return ``data_dir``."""
+    shutil.copytree(GOLDEN_FIXTURE / "landing", Path(data_dir) / "landing")
+    return Path(data_dir)
+
+
+@pytest.fixture
+def golden_dir(tmp_path: Path) -> Path:
+    """A data dir holding a copy of the golden day's landing files (and nothing else)."""
+    return copy_golden(tmp_path / "data")
+
+
+# ---------------------------------------------------------------- running the assets
+
+
+def resources_for(data_dir: Path, **config_overrides: Any) -> dict[str, Any]:
+    return {
+        "callops": CallopsConfig(data_dir=str(data_dir), **config_overrides),
+        "io_manager": WarehouseIOManager(data_dir=str(data_dir)),
+    }
+
+
+def materialize_day(
+    data_dir: Path,
+    day: str,
+    instance: dg.DagsterInstance,
+    selection: str | Sequence[str] | None = None,
+    **config_overrides: Any,
+) -> dg.ExecuteInProcessResult:
+    """Materialise every asset (and its inline checks) of ``day``; never raises on failure."""
+    return dg.materialize(
+        ALL_ASSETS,
+        partition_key=day,
+        resources=resources_for(data_dir, **config_overrides),
+        instance=instance,
+        selection=selection,
+        raise_on_error=False,
+    )
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    """Asset keys (as strings) materialised by the run."""
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def asset_metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
+    """Metadata values of ``asset``'s materialisation in this run."""
+    for event in result.get_asset_materialization_events():
+        if event.asset_key.to_user_string() == asset:
+            return {k: v.value for k, v in event.materialization.metadata.items()}
+    raise AssertionError(f"{asset} was not materialised; got {sorted(materialized(result))}")
+
+
+def check_evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], Any]:
+    """``(asset, check_name) -> AssetCheckEvaluation`` for every check evaluated in the run."""
+    return {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+    }
+
+
+def check_eval(result: dg.ExecuteInProcessResult, asset: str, check: str):
+    evals = check_evaluations(result)
+    assert (asset, check) in evals, f"{asset}:{check} not evaluated; got {sorted(evals)}"
+    return evals[(asset, check)]
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetCheckSeverity]:
+    """The failing checks of the run and their severities."""
+    return {k: e.severity for k, e in check_evaluations(result).items() if not e.passed}
+
+
+def step_failure_messages(result: dg.ExecuteInProcessResult) -> dict[str, str]:
+    """``step key -> text`` of each failed step (error message plus Failure description)."""
+    out = {}
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        parts = [data.error.message if data.error else ""]
+        if data.user_failure_data is not None:
+            parts.append(data.user_failure_data.description or "")
+        out[event.step_key] = "\n".join(parts)
+    return out
+
+
+# ---------------------------------------------------------------- files
+
+
+def reports_dir(data_dir: Path, day: str) -> Path:
+    return Path(data_dir) / "reports" / day
+
+
+def warehouse_file(data_dir: Path, asset: str, day: str) -> Path:
+    return Path(data_dir) / "warehouse" / asset / f"{day}.parquet"
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def landing(data_dir: Path, day: str) -> Path:
+    return Path(data_dir) / "landing" / day
+
+
+def write_day(
+    data_dir: Path,
+    day: str,
+    *,
+    calls: Iterable[Sequence[str]] | None = None,
+    roster: Iterable[Sequence[str]] | None = None,
+    dispositions: Iterable[Sequence[str]] | None = None,
+) -> Path:
+    """Write a tiny landing day; ``None`` writes the clean default for that file."""
+    folder = landing(data_dir, day)
+    write_csv(folder / "call_logs.csv", CALL_HEADER, clean_calls(day) if calls is None else calls)
+    write_csv(folder / "agent_roster.csv", ROSTER_HEADER, CLEAN_ROSTER if roster is None else roster)
+    write_csv(
+        folder / "disposition_summary.csv",
+        DISPOSITION_HEADER,
+        clean_dispositions(day) if dispositions is None else dispositions,
+    )
+    return folder
+
+
+CLEAN_ROSTER = [
+    ["A1", "Asha", "Rao", "Pune", "ORG1"],
+    ["A2", "Ben", "D'Souza", "Mumbai, MH", "ORG1"],
+    ["A1", "Chen", "Li", "Chennai", "ORG2"],  # same agent_id in another org: another person
+]
+
+
+def clean_calls(day: str) -> list[list[str]]:
+    """Eight clean calls: A1/ORG1 5 calls (3 completed), A2/ORG1 2, A1/ORG2 1."""
+    ts = f"{day} 10:00:0"
+    return [
+        ["C1", "A1", "ORG1", "L1", "completed", "60", ts + "1", day],
+        ["C2", "A1", "ORG1", "L2", "failed", "0", ts + "2", day],
+        ["C3", "A1", "ORG1", "L1", "completed", "120", ts + "3", day],
+        ["C4", "A1", "ORG1", "L3", "completed", "30", ts + "4", day],
+        ["C5", "A1", "ORG1", "L4", "busy", "90", ts + "5", day],
+        ["C6", "A2", "ORG1", "L5", "completed", "45", ts + "6", day],
+        ["C7", "A2", "ORG1", "L6", "no_answer", "15", ts + "7", day],
+        ["C8", "A1", "ORG2", "L7", "completed", "300", ts + "8", day],
+    ]
+
+
+def clean_dispositions(day: str) -> list[list[str]]:
+    return [
+        ["A1", "ORG1", day, f"{day} 09:00:00"],
+        ["A2", "ORG1", day, f"{day} 09:05:00"],
+        ["A1", "ORG2", day, f"{day} 09:10:00"],
+    ]
+
+
+def snapshot(paths: Iterable[Path]) -> dict[Path, tuple[bytes, int]]:
+    """Bytes and mtime of each file, to prove files were left untouched."""
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in paths}
+
+
+# ---------------------------------------------------------------- subprocess helpers
+
+
+def cli_env(data_dir: Path, dagster_home: Path, **extra: str) -> dict[str, str]:
+    """Environment for a ``dagster`` subprocess: this data dir, a temp DAGSTER_HOME with
+    telemetry off, and no inherited CALLOPS_* settings (only ``extra`` ones)."""
+    dagster_home = Path(dagster_home)
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLOPS_")}
+    env.update(
+        CALLOPS_DATA_DIR=str(data_dir),
+        DAGSTER_HOME=str(dagster_home),
+        DAGSTER_DISABLE_TELEMETRY="1",
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return env

@@ -1,0 +1,118 @@
+"""Whole-day robustness through the real CLI: kills, parallel days, file limits, bad paths."""
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from callops_dagster.mockdata import generate_day
+
+DAGSTER = Path(sys.executable).parent / "dagster"
+DAY = "2025-04-28"
+FILES = ("agent_performance_summary.csv", "rejected_rows.csv", "slack_message.txt")
+
+
+def env_for(data_dir: Path, home: Path, **extra: str) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return {**os.environ, "DAGSTER_HOME": str(home), "CALLOPS_DATA_DIR": str(data_dir), **extra}
+
+
+def materialize(data_dir: Path, home: Path, day: str = DAY, **extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(DAGSTER), "asset", "materialize", "-m", "callops_dagster.definitions", "--select", "*", "--partition", day],
+        env=env_for(data_dir, home, **extra),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def run_day(data_dir: Path, home: Path, day: str = DAY, **extra: str) -> subprocess.CompletedProcess:
+    process = materialize(data_dir, home, day, **extra)
+    _, stderr = process.communicate(timeout=300)
+    return subprocess.CompletedProcess(process.args, process.returncode, "", stderr)
+
+
+def report_digest(data_dir: Path, day: str = DAY) -> dict[str, str] | None:
+    folder = data_dir / "reports" / day
+    if not folder.exists():
+        return None
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in FILES}
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory) -> tuple[Path, dict, dict]:
+    """A data dir holding day D's reports from version 1 of its files, and both digests."""
+    root = tmp_path_factory.mktemp("versions")
+    for version, seed in (("v1", 1), ("v2", 2)):
+        generate_day(dt.date.fromisoformat(DAY), root / version, calls=60_000, seed=seed)
+        assert run_day(root / version, root / "home").returncode == 0
+    return root, report_digest(root / "v1"), report_digest(root / "v2")
+
+
+def test_a_killed_run_leaves_the_old_reports_or_the_new_never_a_mix(two_versions, tmp_path):
+    root, old, new = two_versions
+    assert old != new
+    seen = set()
+    for delay in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0):
+        data = tmp_path / f"kill-{delay}"
+        shutil.copytree(root / "v1", data, symlinks=True)
+        shutil.rmtree(data / "landing")
+        shutil.copytree(root / "v2" / "landing", data / "landing")  # the corrected re-drop
+        process = materialize(data, tmp_path / "home")
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        digest = report_digest(data)
+        assert digest in (old, new), f"killed after {delay}s: a mix of old and new reports"
+        seen.add("new" if digest == new else "old")
+    assert "old" in seen  # at least one kill landed before publishing
+
+
+def test_parallel_days_give_the_same_bytes_as_one_at_a_time(tmp_path):
+    days = ["2025-04-27", "2025-04-28"]
+    for folder in ("sequential", "parallel"):
+        for seed, day in enumerate(days):
+            generate_day(dt.date.fromisoformat(day), tmp_path / folder, calls=3_000, seed=seed)
+    for day in days:
+        assert run_day(tmp_path / "sequential", tmp_path / "home-seq", day).returncode == 0
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda d: run_day(tmp_path / "parallel", tmp_path / "home-par", d), days))
+    assert [r.returncode for r in results] == [0, 0], [r.stderr[-500:] for r in results]
+
+    def tree(base: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(base)): p.read_bytes()
+            for sub in ("reports", "warehouse")
+            for p in sorted((base / sub).rglob("*"))
+            if p.is_file() and ".versions" not in p.parts
+        }
+
+    assert tree(tmp_path / "sequential") == tree(tmp_path / "parallel")
+    assert len(tree(tmp_path / "parallel")) > 20
+
+
+def test_a_file_over_the_size_limit_fails_early_with_a_clear_line(tmp_path):
+    generate_day(dt.date.fromisoformat(DAY), tmp_path, calls=20_000)
+    result = run_day(tmp_path, tmp_path / "home", CALLOPS_MAX_FILE_MB="1")
+    assert result.returncode != 0
+    assert "call_logs.csv: file is" in result.stderr and "over the configured limit" in result.stderr
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize("key", ["../../etc", "2025-04-28/../../x", "2025-13-01"])
+def test_a_partition_key_that_is_not_a_day_is_refused_before_any_file_is_touched(tmp_path, key):
+    generate_day(dt.date.fromisoformat(DAY), tmp_path, calls=100)
+    result = run_day(tmp_path, tmp_path / "home", key)
+    assert result.returncode != 0
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "warehouse").exists()
