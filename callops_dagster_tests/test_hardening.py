@@ -86,6 +86,12 @@ def test_parallel_days_give_the_same_bytes_as_one_at_a_time(tmp_path):
             generate_day(dt.date.fromisoformat(day), tmp_path / folder, calls=3_000, seed=seed)
     for day in days:
         assert run_day(tmp_path / "sequential", tmp_path / "home-seq", day).returncode == 0
+    # A new instance creates its SQLite tables on first use; two runs racing to do that in an
+    # empty DAGSTER_HOME collide ("table runs already exists"), so create them first, as
+    # `make run` does by running days one after another.
+    home = tmp_path / "home-par"
+    subprocess.run([str(DAGSTER), "instance", "migrate"], env=env_for(tmp_path / "parallel", home),
+                   check=True, capture_output=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda d: run_day(tmp_path / "parallel", tmp_path / "home-par", d), days))
     assert [r.returncode for r in results] == [0, 0], [r.stderr[-500:] for r in results]
