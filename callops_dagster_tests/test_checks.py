@@ -409,6 +409,23 @@ def _duplicate_header(folder: Path) -> None:
     write_csv(folder / "call_logs.csv", [*CALL_HEADER, " Call_ID "], [[*r, "x"] for r in clean_calls(DAY)])
 
 
+def _delimited_by(separator: str):
+    def defect(folder: Path) -> None:
+        lines = [CALL_HEADER, *clean_calls(DAY)]
+        (folder / "call_logs.csv").write_text("".join(separator.join(r) + "\n" for r in lines), encoding="utf-8")
+    return defect
+
+
+def _latin1(folder: Path) -> None:
+    text = (folder / "call_logs.csv").read_text(encoding="utf-8")
+    (folder / "call_logs.csv").write_bytes(text.replace("C4,", "Cé4,", 1).encode("latin-1"))
+
+
+def _binary_garbage(folder: Path) -> None:
+    # A gzip header then bytes that are not text: an export that was compressed, or corrupt.
+    (folder / "call_logs.csv").write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(256)) * 8)
+
+
 @pytest.mark.parametrize(
     ("defect", "problem"),
     [
@@ -417,7 +434,13 @@ def _duplicate_header(folder: Path) -> None:
         (_no_file, "missing"),
         (_unterminated_quote, "unterminated"),
         (_duplicate_header, "duplicate column"),
+        (_delimited_by(";"), "semicolon-separated"),
+        (_delimited_by("\t"), "tab-separated"),
+        (_latin1, "not valid UTF-8 (line 5)"),
+        (_binary_garbage, "not valid UTF-8 (line 1)"),
     ],
+    ids=["missing_column", "empty", "no_file", "unterminated_quote", "duplicate_header",
+         "semicolons", "tabs", "latin1", "binary_garbage"],
 )
 def test_fatal_file_defect_fails_the_source_asset_naming_the_file(data_dir, instance, defect, problem):
     folder = write_day(data_dir, DAY)
@@ -433,6 +456,18 @@ def test_fatal_file_defect_fails_the_source_asset_naming_the_file(data_dir, inst
     assert report_files(data_dir) == []
     for asset in ("raw_call_logs", "call_logs", "call_logs_rejected", "agent_day", "rejected_rows"):
         assert not warehouse_file(data_dir, asset, DAY).exists()
+
+
+def test_a_missing_day_folder_fails_the_day_naming_the_first_file(data_dir, instance):
+    write_day(data_dir, "2025-04-27")  # an earlier roster exists, so only the calls are missing
+    result = materialize_day(data_dir, DAY, instance)
+
+    failures = step_failure_messages(result)
+    assert "raw_call_logs" in failures and "raw_disposition_summary" in failures
+    assert "call_logs.csv: file is missing" in failures["raw_call_logs"]
+    assert str(landing(data_dir, DAY)) in failures["raw_call_logs"]
+    assert "disposition_summary.csv: file is missing" in failures["raw_disposition_summary"]
+    assert not reports_dir(data_dir, DAY).exists()
 
 
 def test_fatal_file_defect_leaves_the_days_earlier_outputs_untouched(data_dir, instance):
