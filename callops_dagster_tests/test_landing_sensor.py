@@ -12,6 +12,7 @@ import pytest
 import callops_dagster.defs.sensors as sensors
 from callops_dagster.definitions import defs
 from callops_dagster.defs.resources import CallopsConfig
+from callops_dagster.settings import SETTINGS
 from callops_dagster.transforms.landing_watch import WatchState, day_fingerprint
 from callops_dagster_tests.conftest import landing, write_day
 
@@ -63,7 +64,7 @@ def test_sensor_is_defined_stopped_and_targets_the_daily_job():
     sensor = defs.resolve_sensor_def(SENSOR)
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     assert sensor.job_name == "callops_daily"
-    assert sensor.minimum_interval_seconds == 30
+    assert sensor.minimum_interval_seconds == SETTINGS.landing_sensor_interval
 
 
 def test_new_day_waits_for_stability_then_runs_once(instance, data_dir):

@@ -89,13 +89,22 @@ def dev(tmp_path):
         wait_for(lambda: server.graphql("{ version }"), "the webserver")
         yield server, data_dir
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process)
         log.close()
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Ctrl-C to the server's own process group, then SIGKILL to whatever is left of it."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # children that outlive dagster dev
+    except ProcessLookupError:
+        return
+    process.wait()
 
 
 def test_sensor_runs_a_landed_day_once_and_its_re_drop_once_more(dev):
