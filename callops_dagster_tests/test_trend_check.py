@@ -74,6 +74,9 @@ def test_an_ordinary_day_with_enough_history_passes(week):
     metadata = {k: v.value for k, v in evaluation.metadata.items()}
     assert metadata["history_days"] == 3
     assert metadata["total_calls_median"] == 8.0 and metadata["total_calls_deviations"] == 0.0
+    numbers = [k for k in evaluation.metadata if k.endswith(("_median", "_deviations"))]
+    assert len(numbers) == 8
+    assert all(isinstance(evaluation.metadata[k], dg.FloatMetadataValue) for k in numbers)
 
 
 def test_a_collapse_in_calls_warns_without_blocking(week):

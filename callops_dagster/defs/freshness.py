@@ -9,8 +9,9 @@ from callops_dagster.settings import SETTINGS
 
 # The day's summary is due CALLOPS_FRESHNESS_DEADLINE_HOURS after the day ends, in the
 # partitions' timezone: from that daily cron tick on, the check expects the day that ended
-# before it. These factories are superseded by FreshnessPolicy in this release, which has no
-# per-partition deadline in a timezone: used on purpose, the warning silenced here once.
+# before it. These factories are superseded by FreshnessPolicy in this release; they are used
+# on purpose: the policy reports a freshness state, not an asset check result that names the
+# missing partition and that check alerts can read. The warning is silenced here once.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.SupersessionWarning)
     freshness_checks = dg.build_time_partition_freshness_checks(

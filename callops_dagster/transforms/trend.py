@@ -68,7 +68,7 @@ class FigureTrend:
 
 def robust_spread(history: Sequence[float], figure: str) -> tuple[float, float]:
     """Median of ``history`` and its scaled MAD, floored (see ABSOLUTE_FLOOR and RELATIVE_FLOOR)."""
-    median = statistics.median(history)
+    median = float(statistics.median(history))
     mad = statistics.median(abs(x - median) for x in history)
     return median, max(MAD_TO_SD * mad, ABSOLUTE_FLOOR.get(figure, 0.0), RELATIVE_FLOOR * abs(median))
 
