@@ -157,3 +157,22 @@ def test_a_tick_over_a_year_of_landed_days_is_cheap(instance, data_dir, capsys):
     with capsys.disabled():
         print(f"\nlanding sensor: one steady tick over 365 landed days took {elapsed * 1000:.1f} ms; "
               f"cursor {len(result.cursor)} bytes")
+
+
+def test_an_unreadable_landing_folder_skips_the_tick_and_keeps_the_cursor(instance, data_dir, monkeypatch):
+    ticker = Ticker(instance, data_dir)
+    write_day(data_dir, DAY)
+    ticker.tick()
+    before = ticker.cursor
+
+    def unreadable(_):
+        raise PermissionError(13, "Permission denied", str(data_dir / "landing"))
+
+    monkeypatch.setattr(sensors, "scan_landing", unreadable)
+    result = ticker.tick()
+    assert result.run_requests == []
+    assert "cannot read the landing folder" in result.skip_message and "Permission denied" in result.skip_message
+    assert result.cursor in (None, before)  # None: the daemon keeps the cursor it had
+    monkeypatch.undo()
+    ticker.cursor = before
+    assert [day for day, _ in ticker.requested()] == [DAY]

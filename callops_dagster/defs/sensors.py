@@ -35,23 +35,27 @@ def current_day() -> dt.date:
         "the day's files: a corrected re-drop runs once more, an unchanged day never twice."
     ),
 )
-def landing_sensor(context: dg.SensorEvaluationContext, callops: CallopsConfig) -> dg.SensorResult:
+def landing_sensor(context: dg.SensorEvaluationContext, callops: CallopsConfig):
     try:
         state = WatchState.from_json(context.cursor)
     except ValueError as exc:
         context.log.warning(f"starting from an empty cursor: {exc}")
         state = WatchState()
-    scan = scan_landing(callops.root)
+    try:
+        scan = scan_landing(callops.root)
+        plan = plan_tick(
+            scan,
+            state,
+            first_day=daily_partitions.start.date(),
+            today=current_day(),
+            already_done=lambda: context.instance.get_materialized_partitions(DONE_ASSET),
+            max_runs=MAX_RUNS_PER_TICK,
+        )
+    except OSError as exc:  # the cursor stays as it was; the next tick tries again
+        context.log.error(f"cannot read {callops.root / 'landing'}: {exc}")
+        return dg.SkipReason(f"cannot read the landing folder: {exc}")
     for name in scan.ignored:
         context.log.info(f"landing/{name} is not a YYYY-MM-DD folder: ignored")
-    plan = plan_tick(
-        scan,
-        state,
-        first_day=daily_partitions.start.date(),
-        today=current_day(),
-        already_done=lambda: context.instance.get_materialized_partitions(DONE_ASSET),
-        max_runs=MAX_RUNS_PER_TICK,
-    )
     if plan.adopted:
         context.log.info(f"already materialised, adopted without a run: {', '.join(plan.adopted)}")
     for day in plan.not_open:
