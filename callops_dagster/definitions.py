@@ -2,11 +2,13 @@
 
 import dagster as dg
 
+from callops_dagster.defs.freshness import freshness_checks, freshness_sensor
 from callops_dagster.defs.joined import agent_day, rejected_rows
 from callops_dagster.defs.jobs import daily_job, daily_schedule
 from callops_dagster.defs.landing import raw_assets
 from callops_dagster.defs.reporting import agent_performance_summary, slack_summary
 from callops_dagster.defs.resources import CallopsConfig, WarehouseIOManager
+from callops_dagster.defs.sensors import landing_sensor
 from callops_dagster.defs.validated import validated_assets
 from callops_dagster.settings import SETTINGS
 
@@ -19,8 +21,10 @@ defs = dg.Definitions(
         agent_performance_summary,
         slack_summary,
     ],
+    asset_checks=[*freshness_checks],
     jobs=[daily_job],
     schedules=[daily_schedule],
+    sensors=[landing_sensor, freshness_sensor],
     resources={
         "callops": CallopsConfig(),
         "io_manager": WarehouseIOManager(data_dir=str(SETTINGS.data_dir)),

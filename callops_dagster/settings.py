@@ -10,6 +10,10 @@
 | CALLOPS_MISSING_KEY_ERROR_SHARE | 0.2 | share of a file's rows with missing keys that blocks the day |
 | CALLOPS_KNOWN_STATUSES | completed,connected,... | statuses that are not counted as unknown_status |
 | CALLOPS_MAX_FILE_MB | 2048 | landing files larger than this fail early |
+| CALLOPS_TREND_DEVIATIONS | 3.5 | robust deviations from the trailing median that make the trend check WARN |
+| CALLOPS_TREND_MIN_HISTORY | 3 | earlier landed days with figures the trend check needs (else it passes with a note) |
+| CALLOPS_FRESHNESS_DEADLINE_HOURS | 6 | hours after a day ends (0-23) by which its summary must exist |
+| CALLOPS_LANDING_SENSOR_INTERVAL | 30 | seconds between two looks of the landing sensor |
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ class Settings:
     missing_key_error_share: float
     known_statuses: tuple[str, ...]
     max_file_mb: int
+    trend_deviations: float = 3.5
+    trend_min_history: int = 3
+    freshness_deadline_hours: int = 6
+    landing_sensor_interval: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,7 +68,31 @@ class Settings:
             missing_key_error_share=get("CALLOPS_MISSING_KEY_ERROR_SHARE", "0.2", float),
             known_statuses=tuple(s.strip().lower() for s in statuses.split(",") if s.strip()),
             max_file_mb=get("CALLOPS_MAX_FILE_MB", "2048", int),
+            trend_deviations=get("CALLOPS_TREND_DEVIATIONS", "3.5", _positive(float)),
+            trend_min_history=get("CALLOPS_TREND_MIN_HISTORY", "3", _positive(int)),
+            freshness_deadline_hours=get("CALLOPS_FRESHNESS_DEADLINE_HOURS", "6", _hour),
+            landing_sensor_interval=get("CALLOPS_LANDING_SENSOR_INTERVAL", "30", _positive(int)),
         )
+
+
+def _positive(parse):
+    """``parse``, refusing zero and negative values."""
+
+    def parse_positive(raw: str):
+        value = parse(raw)
+        if not value > 0:
+            raise ValueError("must be greater than 0")
+        return value
+
+    return parse_positive
+
+
+def _hour(raw: str) -> int:
+    """An hour of the day, 0-23 (the freshness deadline is a daily cron tick)."""
+    value = int(raw)
+    if not 0 <= value <= 23:
+        raise ValueError("must be an hour from 0 to 23")
+    return value
 
 
 SETTINGS = Settings.from_env()

@@ -9,10 +9,12 @@ from callops_dagster.defs.landing import raw_asset_name
 from callops_dagster.defs.metadata import latest_partition_metadata, table_metadata
 from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
+from callops_dagster.defs.trend import trend_check_spec, trend_check_result
 from callops_dagster.transforms.contract import SOURCES
 from callops_dagster.transforms.message import DataQuality, build_slack_message
 from callops_dagster.transforms.metrics import SUMMARY_COLUMNS, summarise_agent_day
 from callops_dagster.transforms.reports import csv_text, publish_reports, summary_csv_text
+from callops_dagster.transforms.trend import day_figures
 
 GROUP = "reporting"
 SUMMARY_FILE = "agent_performance_summary.csv"
@@ -50,26 +52,30 @@ SUMMARY_RULES = {
             blocking=True,
             description=text)
         for name, (text, _) in SUMMARY_RULES.items()
-    ],
+    ]
+    + [trend_check_spec(SUMMARY)],
+    ins={"agent_day": dg.AssetIn(), "rejected_rows": dg.AssetIn()},
 )
-def agent_performance_summary(agent_day: pd.DataFrame):
+def agent_performance_summary(
+    context: dg.AssetExecutionContext,
+    callops: CallopsConfig,
+    agent_day: pd.DataFrame,
+    rejected_rows: pd.DataFrame,
+):
     """Per agent-day metrics, published as `reports/<date>/agent_performance_summary.csv`.
 
     total_calls, unique_loans_contacted, connect_rate (4 places), avg_call_duration_min
     (2 places) and presence, rounded half away from zero from exact values; sorted by
-    org_id, agent_id.
+    org_id, agent_id. The day's figures (active_agents, total_calls, connect_rate,
+    avg_duration_min, rejected_rows, rows_read, rejected_share) are numeric metadata under
+    stable keys, so the asset's plots show them across days; the trend check compares them
+    with the trailing landed days.
     """
     summary = summarise_agent_day(agent_day)
-    calls = int(summary["total_calls"].sum())
-    completed = int(summary["completed_calls"].sum())
+    figures = day_figures(summary, len(rejected_rows), _rows_read(_upstream_metadata(context)))
     yield dg.Output(
         summary,
-        metadata=table_metadata(
-            summary.loc[:, list(SUMMARY_COLUMNS)],
-            active_agents=int((summary["total_calls"] > 0).sum()),
-            total_calls=calls,
-            connect_rate=round(completed / calls, 4) if calls else 0.0,
-        ),
+        metadata=table_metadata(summary.loc[:, list(SUMMARY_COLUMNS)], **figures),
     )
     for name, (_, broken) in SUMMARY_RULES.items():
         bad = summary.loc[broken(summary)]
@@ -83,18 +89,30 @@ def agent_performance_summary(agent_day: pd.DataFrame):
                 ),
             },
         )
+    yield trend_check_result(context, SUMMARY, figures, callops)
+
+
+def _upstream_metadata(context: dg.AssetExecutionContext) -> dict[str, dict]:
+    """This partition's latest metadata of each landing asset, by source name."""
+    return {spec.name: latest_partition_metadata(context, raw_asset_name(spec)) for spec in SOURCES}
+
+
+def _rows_read(upstream: dict[str, dict]) -> int:
+    """Records read from the day's files (a carried-forward roster belongs to its own day)."""
+    carried = upstream["agent_roster"].get("carried_forward")
+    return sum(
+        int(meta["records_read"])
+        for name, meta in upstream.items()
+        if not (name == "agent_roster" and carried)
+    )
 
 
 def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, rejected: pd.DataFrame) -> DataQuality:
     """Rows read (today's files), rows rejected, calls outside the roster, roster day."""
     day = partition_day(context)
-    upstream = {spec.name: latest_partition_metadata(context, raw_asset_name(spec)) for spec in SOURCES}
+    upstream = _upstream_metadata(context)
     roster = upstream["agent_roster"]
-    rows_read = sum(
-        int(meta["records_read"])
-        for name, meta in upstream.items()
-        if not (name == "agent_roster" and roster.get("carried_forward"))
-    )
+    rows_read = _rows_read(upstream)
     strangers = summary.loc[~summary["in_roster"] & (summary["total_calls"] > 0)]
     return DataQuality(
         rows_read=rows_read,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callops_dagster.transforms.contract import AGENT_ROSTER, SourceSpec
+from callops_dagster.transforms.landing_watch import scan_landing
 from callops_dagster.transforms.reading import RawTable, SourceFileError, read_landing_csv
 
 
@@ -21,16 +22,7 @@ def landing_file(data_dir: Path, day: dt.date, spec: SourceSpec) -> Path:
 
 def landed_days(data_dir: Path) -> list[dt.date]:
     """Every folder under ``landing/`` whose name is a date, ascending; others are ignored."""
-    days = []
-    root = Path(data_dir) / "landing"
-    for child in root.iterdir() if root.is_dir() else ():
-        try:
-            day = dt.date.fromisoformat(child.name)
-        except ValueError:
-            continue
-        if child.is_dir() and child.name == day.isoformat():
-            days.append(day)
-    return sorted(days)
+    return sorted(scan_landing(data_dir).days)
 
 
 @dataclass

@@ -1,0 +1,178 @@
+"""Layer 2: the landing sensor evaluated as the daemon does, with a real instance and cursor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+import callops_dagster.defs.sensors as sensors
+from callops_dagster.definitions import defs
+from callops_dagster.defs.resources import CallopsConfig
+from callops_dagster.settings import SETTINGS
+from callops_dagster.transforms.landing_watch import WatchState, day_fingerprint
+from callops_dagster_tests.conftest import landing, write_day
+
+DAY = "2025-04-28"
+SENSOR = "callops_landing_sensor"
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as inst:  # a persistent temp instance, telemetry off
+        yield inst
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+class Ticker:
+    """Evaluates the sensor tick after tick, carrying the cursor like the daemon."""
+
+    def __init__(self, instance: dg.DagsterInstance, data_dir: Path):
+        self.instance, self.data_dir, self.cursor = instance, data_dir, None
+        self.sensor = defs.resolve_sensor_def(SENSOR)
+
+    def tick(self):
+        context = dg.build_sensor_context(
+            instance=self.instance,
+            cursor=self.cursor,
+            sensor_name=SENSOR,
+            resources={"callops": CallopsConfig(data_dir=str(self.data_dir))},
+            definitions=defs,
+        )
+        result = self.sensor.evaluate_tick(context)
+        self.cursor = result.cursor
+        return result
+
+    def requested(self) -> list[tuple[str, str]]:
+        return [(r.partition_key, r.run_key) for r in self.tick().run_requests]
+
+
+def redrop(folder: Path) -> None:
+    """A corrected file: one more call row, so size and mtime change."""
+    with open(folder / "call_logs.csv", "a", encoding="utf-8") as handle:
+        handle.write(f"C99,A2,ORG1,L99,completed,30,{DAY} 12:00:00,{DAY}\n")
+
+
+def test_sensor_is_defined_stopped_and_targets_the_daily_job():
+    sensor = defs.resolve_sensor_def(SENSOR)
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert sensor.job_name == "callops_daily"
+    assert sensor.minimum_interval_seconds == SETTINGS.landing_sensor_interval
+
+
+def test_new_day_waits_for_stability_then_runs_once(instance, data_dir):
+    ticker = Ticker(instance, data_dir)
+    assert ticker.requested() == []  # no landing folder at all
+    folder = write_day(data_dir, DAY)
+    first = ticker.tick()
+    assert first.run_requests == [] and "settling" in first.skip_message
+    requests = ticker.tick().run_requests
+    fingerprint = day_fingerprint(folder)
+    assert [(r.partition_key, r.run_key) for r in requests] == [(DAY, f"{DAY}:{fingerprint}")]
+    assert requests[0].tags[sensors.FINGERPRINT_TAG] == fingerprint
+    job = defs.resolve_job_def("callops_daily")
+    assert requests[0].partition_key in job.partitions_def.get_partition_keys()
+    dg.validate_run_config(job, requests[0].run_config)
+    assert WatchState.from_json(ticker.cursor).launched == {DAY: fingerprint}
+    for _ in range(3):  # unchanged: never again
+        assert ticker.requested() == []
+
+
+def test_corrected_re_drop_runs_exactly_once_more(instance, data_dir):
+    ticker = Ticker(instance, data_dir)
+    folder = write_day(data_dir, DAY)
+    ticker.tick()
+    (first,) = ticker.requested()
+    redrop(folder)
+    assert ticker.requested() == []  # first look at the new files
+    (second,) = ticker.requested()
+    assert second[0] == DAY and second[1] != first[1]
+    assert ticker.requested() == [] and ticker.requested() == []
+
+
+def test_non_date_folders_are_ignored(instance, data_dir):
+    ticker = Ticker(instance, data_dir)
+    write_day(data_dir, DAY)
+    write_day(data_dir, "latest")  # a full day's files under a name that is not a date
+    (data_dir / "landing" / "2025-04-31").mkdir()
+    ticker.tick()
+    assert [day for day, _ in ticker.requested()] == [DAY]
+    state = WatchState.from_json(ticker.cursor)
+    assert set(state.launched) | set(state.seen) == {DAY}
+
+
+def test_a_day_not_yet_a_partition_is_retried_on_later_ticks(instance, data_dir, monkeypatch):
+    monkeypatch.setattr(sensors, "current_day", lambda: dt.date(2025, 4, 28))
+    ticker = Ticker(instance, data_dir)
+    write_day(data_dir, DAY)
+    for _ in range(3):
+        result = ticker.tick()
+        assert result.run_requests == []
+    assert "not yet a partition" in result.skip_message
+    monkeypatch.setattr(sensors, "current_day", lambda: dt.date(2025, 4, 29))
+    assert [day for day, _ in ticker.requested()] == [DAY]
+
+
+def test_a_day_already_materialised_is_adopted_not_rerun(instance, data_dir):
+    instance.report_runless_asset_event(dg.AssetMaterialization("slack_summary", partition=DAY))
+    ticker = Ticker(instance, data_dir)
+    write_day(data_dir, DAY)
+    write_day(data_dir, "2025-04-29")
+    ticker.tick()
+    assert [day for day, _ in ticker.requested()] == ["2025-04-29"]
+
+
+def test_an_unreadable_cursor_starts_over_without_crashing(instance, data_dir):
+    ticker = Ticker(instance, data_dir)
+    write_day(data_dir, DAY)
+    ticker.cursor = "{not json"
+    assert ticker.requested() == []
+    assert [day for day, _ in ticker.requested()] == [DAY]
+
+
+def test_a_tick_over_a_year_of_landed_days_is_cheap(instance, data_dir, capsys):
+    """Measured, not asserted: the figure goes to the report (pytest -s shows it)."""
+    start = dt.date(2025, 1, 1)
+    for offset in range(365):
+        folder = landing(data_dir, (start + dt.timedelta(days=offset)).isoformat())
+        folder.mkdir(parents=True)
+        for name in ("call_logs.csv", "agent_roster.csv", "disposition_summary.csv"):
+            (folder / name).write_text("header\n")
+    ticker = Ticker(instance, data_dir)
+    ticker.tick()
+    state = WatchState.from_json(ticker.cursor)
+    everything_run = WatchState(launched=dict(state.seen))
+    ticker.cursor = everything_run.to_json()
+    began = time.perf_counter()
+    result = ticker.tick()
+    elapsed = time.perf_counter() - began
+    assert result.run_requests == [] and WatchState.from_json(result.cursor) == everything_run
+    with capsys.disabled():
+        print(f"\nlanding sensor: one steady tick over 365 landed days took {elapsed * 1000:.1f} ms; "
+              f"cursor {len(result.cursor)} bytes")
+
+
+def test_an_unreadable_landing_folder_skips_the_tick_and_keeps_the_cursor(instance, data_dir, monkeypatch):
+    ticker = Ticker(instance, data_dir)
+    write_day(data_dir, DAY)
+    ticker.tick()
+    before = ticker.cursor
+
+    def unreadable(_):
+        raise PermissionError(13, "Permission denied", str(data_dir / "landing"))
+
+    monkeypatch.setattr(sensors, "scan_landing", unreadable)
+    result = ticker.tick()
+    assert result.run_requests == []
+    assert "cannot read the landing folder" in result.skip_message and "Permission denied" in result.skip_message
+    assert result.cursor in (None, before)  # None: the daemon keeps the cursor it had
+    monkeypatch.undo()
+    ticker.cursor = before
+    assert [day for day, _ in ticker.requested()] == [DAY]
