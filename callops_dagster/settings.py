@@ -10,6 +10,8 @@
 | CALLOPS_MISSING_KEY_ERROR_SHARE | 0.2 | share of a file's rows with missing keys that blocks the day |
 | CALLOPS_KNOWN_STATUSES | completed,connected,... | statuses that are not counted as unknown_status |
 | CALLOPS_MAX_FILE_MB | 2048 | landing files larger than this fail early |
+| SLACK_WEBHOOK_URL | (unset: dry-run) | Slack incoming webhook; only whether it is set is read here |
+| CALLOPS_SLACK_POST_BACKFILL | false | post days that are not the newest landed day |
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class Settings:
     missing_key_error_share: float
     known_statuses: tuple[str, ...]
     max_file_mb: int
+    slack_webhook_set: bool = False  # the URL itself is a secret, read by dg.EnvVar at run time
+    slack_post_backfill: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,7 +64,16 @@ class Settings:
             missing_key_error_share=get("CALLOPS_MISSING_KEY_ERROR_SHARE", "0.2", float),
             known_statuses=tuple(s.strip().lower() for s in statuses.split(",") if s.strip()),
             max_file_mb=get("CALLOPS_MAX_FILE_MB", "2048", int),
+            slack_webhook_set=bool(env.get("SLACK_WEBHOOK_URL", "").strip()),
+            slack_post_backfill=get("CALLOPS_SLACK_POST_BACKFILL", "false", _flag),
         )
+
+
+def _flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in {"1", "true", "yes", "0", "false", "no"}:
+        raise ValueError("expected true or false")
+    return lowered in {"1", "true", "yes"}
 
 
 SETTINGS = Settings.from_env()
