@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import pytest
 
 from callops_dagster.defs.slack import REDACTED, SLACK_SDK_LOGGERS, SlackDeliveryError, SlackResource, redact
+from callops_dagster.settings import Settings, SettingsError
 from callops_dagster_tests.fake_slack import SECRET, FakeSlack, Reply, closed_port_url
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]
@@ -146,3 +149,29 @@ def test_redact_hides_the_url_and_its_path_alone():
     assert redact(f"POST {url} failed", url) == f"POST {REDACTED} failed"
     assert SECRET not in redact(f"POST /services/T0/B0/{SECRET} HTTP/1.1", url)
     assert redact("nothing secret", None) == "nothing secret"
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_settings_note_only_whether_the_webhook_is_set():
+    url = f"https://hooks.slack.com/services/{SECRET}"
+    settings = Settings.from_env({"SLACK_WEBHOOK_URL": url, "CALLOPS_SLACK_POST_BACKFILL": "true"})
+    assert settings.slack_webhook_set and settings.slack_post_backfill
+    assert SECRET not in repr(settings)
+    assert not Settings.from_env({"SLACK_WEBHOOK_URL": "  "}).slack_webhook_set
+    assert not Settings.from_env({}).slack_post_backfill
+    with pytest.raises(SettingsError, match="CALLOPS_SLACK_POST_BACKFILL='maybe'"):
+        Settings.from_env({"CALLOPS_SLACK_POST_BACKFILL": "maybe"})
+
+
+def test_the_code_location_binds_the_webhook_by_env_var_name():
+    """definitions.py never holds the URL: with the variable set it binds dg.EnvVar."""
+    code = (
+        "from callops_dagster.definitions import defs; "
+        "r = defs.resources['slack']; print(type(r.webhook_url).__name__, r.webhook_url.env_var_name)"
+    )
+    env = {"PATH": "/usr/bin:/bin", "SLACK_WEBHOOK_URL": f"https://hooks.slack.com/{SECRET}", "HOME": "/tmp"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[:2] == ["EnvVar", "SLACK_WEBHOOK_URL"]

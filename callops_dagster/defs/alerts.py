@@ -114,7 +114,8 @@ def run_alerts(context: dg.SensorEvaluationContext, slack: SlackResource) -> dg.
     """Alerts for the runs that finished since the last tick."""
     instance = context.instance
     if context.cursor is None:
-        start = instance.event_log_storage.get_maximum_record_id() or 0
+        latest = (instance.fetch_run_status_changes(t, limit=1, ascending=False).records for t in FINISHED)
+        start = max((r.storage_id for records in latest for r in records), default=0)
         return dg.SensorResult(cursor=str(start), skip_reason="first tick: alerting on runs that finish from now on")
     cursor = int(context.cursor)
     alerted = 0

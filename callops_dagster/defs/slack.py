@@ -140,7 +140,8 @@ class SlackResource(dg.ConfigurableResource):
                 body = redact(str(response.body or "").strip()[:200], url)
                 problem = f"Slack answered HTTP {response.status_code} {body!r}"
                 if response.status_code == 429:
-                    wait = _retry_after(response.headers) if _retry_after(response.headers) is not None else wait
+                    asked = _retry_after(response.headers)
+                    wait = wait if asked is None else asked
                 elif response.status_code < 500:
                     raise SlackDeliveryError(f"{problem}; not retried (check the webhook and the payload)")
             if attempt == attempts:
@@ -153,4 +154,4 @@ class SlackResource(dg.ConfigurableResource):
             log(f"{problem}; retrying in {wait:g} s (attempt {attempt + 1} of {attempts})")
             sleep(wait)
             waited += wait
-        raise AssertionError("unreachable")
+        raise AssertionError("the last attempt returns or raises")  # pragma: no cover
