@@ -32,6 +32,8 @@ from callops_dagster.transforms.slack_blocks import (
 ALERT_SENSOR = "callops_run_alerts"
 PARTITION_TAG = "dagster/partition"
 RUNS_PER_TICK = 25
+# A tick must finish well inside the sensor timeout: a refused alert is retried next tick.
+ATTEMPTS_PER_TICK = 2
 FINISHED = (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE)
 
 
@@ -127,7 +129,7 @@ def run_alerts(context: dg.SensorEvaluationContext, slack: SlackResource) -> dg.
             context.log.info(f"Slack dry-run (SLACK_WEBHOOK_URL not set): alert not sent:\n{text}")
         elif text:
             try:
-                slack.post(text, alert_blocks(text), log=context.log.warning)
+                slack.post(text, alert_blocks(text), log=context.log.warning, max_attempts=ATTEMPTS_PER_TICK)
             except SlackDeliveryError as exc:
                 reason = f"alert for run {record.run_id[:8]} not delivered, retried next tick: {exc}"
                 context.log.error(reason)
@@ -136,6 +138,10 @@ def run_alerts(context: dg.SensorEvaluationContext, slack: SlackResource) -> dg.
         cursor = record.storage_id
     return dg.SensorResult(
         cursor=str(cursor),
-        skip_reason=None if alerted else "no finished run with a failed ERROR check or step",
+        skip_reason=(
+            f"{alerted} alert(s) {'logged (dry-run)' if slack.dry_run else 'sent'}"
+            if alerted
+            else "no finished run with a failed ERROR check or step"
+        ),
     )
 

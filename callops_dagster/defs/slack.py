@@ -113,11 +113,13 @@ class SlackResource(dg.ConfigurableResource):
         blocks: Sequence[Mapping[str, Any]],
         log: Callable[[str], None] = lambda _: None,
         sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int | None = None,
     ) -> int:
         """Send ``text`` (the notification text) and ``blocks``; return the attempts used.
 
         Raises SlackDeliveryError (URL-free) when Slack refuses the message or the retry
-        budget runs out. Must not be called in dry-run.
+        budget runs out. ``max_attempts`` lowers the configured number (a sensor tick must
+        stay short). Must not be called in dry-run.
         """
         url = (self.webhook_url or "").strip()
         if not url:
@@ -127,7 +129,7 @@ class SlackResource(dg.ConfigurableResource):
         _secrets.add(url)
         client = WebhookClient(url, timeout=self.timeout_s, retry_handlers=[], logger=SDK_LOGGER)
         waited = 0.0
-        attempts = max(self.max_attempts, 1)
+        attempts = max(min(self.max_attempts, max_attempts or self.max_attempts), 1)
         for attempt in range(1, attempts + 1):
             wait = self.backoff_s * 2 ** (attempt - 1)
             try:
