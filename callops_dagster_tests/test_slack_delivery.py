@@ -134,7 +134,8 @@ def test_an_unknown_post_tag_fails_clearly(data_dir, instance):
     write_day(data_dir, DAY)
     result = materialize_day(data_dir, DAY, instance, tags={POST_TAG: "always"})
     assert not result.success
-    assert "callops/slack_post='always' is not one of: backfill, force" in step_failure_messages(result)["slack_summary"]
+    message = step_failure_messages(result)["slack_summary"]
+    assert "callops/slack_post='always' is not one of: backfill, force" in message
 
 
 def test_429_with_retry_after_then_success(data_dir, instance, monkeypatch):
@@ -213,3 +214,26 @@ def test_the_webhook_url_is_nowhere_in_storage_logs_or_outputs(tmp_path, monkeyp
     assert "Slack post of 2025-04-28 failed" in captured.out + captured.err
     assert SECRET not in captured.out + captured.err
     assert SECRET not in run_config
+
+
+def test_a_ledger_that_cannot_be_written_fails_the_asset_clearly(data_dir, instance, monkeypatch):
+    write_day(data_dir, DAY)
+    (data_dir / "slack").write_text("not a folder")  # so slack/posted/ cannot be created
+    with FakeSlack() as slack:
+        result = materialize_day(data_dir, DAY, instance, slack=webhook(monkeypatch, slack.url))
+    assert len(slack.requests) == 1
+    message = step_failure_messages(result)["slack_summary"]
+    assert f"Slack took the message for {DAY}, but recording it in" in message
+    assert SECRET not in message
+
+
+def test_an_unreadable_ledger_fails_the_asset_before_posting(data_dir, instance, monkeypatch):
+    write_day(data_dir, DAY)
+    ledger = ledger_path(data_dir, DAY)
+    ledger.parent.mkdir(parents=True)
+    ledger.write_text("{broken")
+    with FakeSlack() as slack:
+        result = materialize_day(data_dir, DAY, instance, slack=webhook(monkeypatch, slack.url))
+    assert slack.requests == []
+    assert f"{DAY}.json is unreadable" in step_failure_messages(result)["slack_summary"]
+    assert (reports_dir(data_dir, DAY) / "slack_message.txt").is_file()

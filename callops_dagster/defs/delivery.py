@@ -77,6 +77,15 @@ def deliver_summary(
             ),
             metadata={"slack_delivery": "failed", **meta},
         ) from None
-    record_post(ledger, Post(day, digest, now_utc(), decision.kind, context.run.run_id))
+    try:
+        record_post(ledger, Post(day, digest, now_utc(), decision.kind, context.run.run_id))
+    except OSError as exc:
+        raise dg.Failure(
+            description=(
+                f"Slack took the message for {day}, but recording it in {ledger} failed ({exc}); "
+                "fix the folder's permissions before the next run, which would post it again."
+            ),
+            metadata={"slack_delivery": decision.kind, **meta},
+        ) from None
     context.log.info(f"Slack: posted {day} as {decision.kind} ({decision.reason}) in {attempts} attempt(s)")
     return {"slack_delivery": decision.kind, "slack_attempts": attempts, **meta}

@@ -95,7 +95,9 @@ class SlackResource(dg.ConfigurableResource):
     seconds of waiting in total.
     """
 
-    webhook_url: str | None = Field(default=None, repr=False, description=f"Set from {WEBHOOK_ENV}; unset means dry-run.")
+    webhook_url: str | None = Field(
+        default=None, repr=False, description=f"Set from {WEBHOOK_ENV}; unset means dry-run."
+    )
     post_backfill: bool = Field(default=False, description="Post days that are not the newest landed day.")
     alert_on_warn: bool = Field(default=False, description="Alert on failed WARN checks too, not only ERROR.")
     max_attempts: int = 4
