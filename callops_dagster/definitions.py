@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from callops_dagster.defs.alerts import run_alerts
 from callops_dagster.defs.freshness import freshness_checks, freshness_sensor
 from callops_dagster.defs.joined import agent_day, rejected_rows
 from callops_dagster.defs.jobs import daily_job, daily_schedule
@@ -9,6 +10,7 @@ from callops_dagster.defs.landing import raw_assets
 from callops_dagster.defs.reporting import agent_performance_summary, slack_summary
 from callops_dagster.defs.resources import CallopsConfig, WarehouseIOManager
 from callops_dagster.defs.sensors import landing_sensor
+from callops_dagster.defs.slack import WEBHOOK_ENV, SlackResource
 from callops_dagster.defs.validated import validated_assets
 from callops_dagster.settings import SETTINGS
 
@@ -24,10 +26,15 @@ defs = dg.Definitions(
     asset_checks=[*freshness_checks],
     jobs=[daily_job],
     schedules=[daily_schedule],
-    sensors=[landing_sensor, freshness_sensor],
+    sensors=[landing_sensor, freshness_sensor, run_alerts],
     resources={
         "callops": CallopsConfig(),
         "io_manager": WarehouseIOManager(data_dir=str(SETTINGS.data_dir)),
+        # dg.EnvVar keeps the secret out of run config and snapshots; unset means dry-run.
+        "slack": SlackResource(
+            webhook_url=dg.EnvVar(WEBHOOK_ENV) if SETTINGS.slack_webhook_set else None,
+            post_backfill=SETTINGS.slack_post_backfill,
+        ),
     },
     # A day is a few seconds of pandas: a process per step would cost more than the work.
     executor=dg.in_process_executor,

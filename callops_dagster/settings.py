@@ -14,6 +14,8 @@
 | CALLOPS_TREND_MIN_HISTORY | 3 | earlier landed days with figures the trend check needs (else it passes with a note) |
 | CALLOPS_FRESHNESS_DEADLINE_HOURS | 6 | hours after a day ends (0-23) by which its summary must exist |
 | CALLOPS_LANDING_SENSOR_INTERVAL | 30 | seconds between two looks of the landing sensor |
+| SLACK_WEBHOOK_URL | (unset: dry-run) | Slack incoming webhook; only whether it is set is read here |
+| CALLOPS_SLACK_POST_BACKFILL | false | post days that are not the newest landed day |
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Settings:
     trend_min_history: int = 3
     freshness_deadline_hours: int = 6
     landing_sensor_interval: int = 30
+    slack_webhook_set: bool = False  # the URL itself is a secret, read by dg.EnvVar at run time
+    slack_post_backfill: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -72,6 +76,8 @@ class Settings:
             trend_min_history=get("CALLOPS_TREND_MIN_HISTORY", "3", _positive(int)),
             freshness_deadline_hours=get("CALLOPS_FRESHNESS_DEADLINE_HOURS", "6", _hour),
             landing_sensor_interval=get("CALLOPS_LANDING_SENSOR_INTERVAL", "30", _positive(int)),
+            slack_webhook_set=bool(env.get("SLACK_WEBHOOK_URL", "").strip()),
+            slack_post_backfill=get("CALLOPS_SLACK_POST_BACKFILL", "false", _flag),
         )
 
 
@@ -93,6 +99,13 @@ def _hour(raw: str) -> int:
     if not 0 <= value <= 23:
         raise ValueError("must be an hour from 0 to 23")
     return value
+
+
+def _flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in {"1", "true", "yes", "0", "false", "no"}:
+        raise ValueError("expected true or false")
+    return lowered in {"1", "true", "yes"}
 
 
 SETTINGS = Settings.from_env()

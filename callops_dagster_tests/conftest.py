@@ -19,6 +19,7 @@ import pytest
 
 from callops_dagster.definitions import defs
 from callops_dagster.defs.resources import CallopsConfig, WarehouseIOManager
+from callops_dagster.defs.slack import WEBHOOK_ENV, SlackResource
 
 TESTS_DIR = Path(__file__).parent
 GOLDEN_FIXTURE = TESTS_DIR / "fixtures" / "golden-2025-04-28"
@@ -66,10 +67,12 @@ def golden_dir(tmp_path: Path) -> Path:
 # ---------------------------------------------------------------- running the assets
 
 
-def resources_for(data_dir: Path, **config_overrides: Any) -> dict[str, Any]:
+def resources_for(data_dir: Path, slack: SlackResource | None = None, **config_overrides: Any) -> dict[str, Any]:
+    """The code location's resources over ``data_dir``; Slack in dry-run unless given."""
     return {
         "callops": CallopsConfig(data_dir=str(data_dir), **config_overrides),
         "io_manager": WarehouseIOManager(data_dir=str(data_dir)),
+        "slack": slack or SlackResource(),
     }
 
 
@@ -78,16 +81,19 @@ def materialize_day(
     day: str,
     instance: dg.DagsterInstance,
     selection: str | Sequence[str] | None = None,
+    slack: SlackResource | None = None,
+    tags: dict[str, str] | None = None,
     **config_overrides: Any,
 ) -> dg.ExecuteInProcessResult:
     """Materialise every asset (and its inline checks) of ``day``; never raises on failure."""
     return dg.materialize(
         ALL_ASSETS,
         partition_key=day,
-        resources=resources_for(data_dir, **config_overrides),
+        resources=resources_for(data_dir, slack, **config_overrides),
         instance=instance,
         selection=selection,
         raise_on_error=False,
+        tags=tags,
     )
 
 
@@ -219,11 +225,11 @@ def snapshot(paths: Iterable[Path]) -> dict[Path, tuple[bytes, int]]:
 
 def cli_env(data_dir: Path, dagster_home: Path, **extra: str) -> dict[str, str]:
     """Environment for a ``dagster`` subprocess: this data dir, a temp DAGSTER_HOME with
-    telemetry off, and no inherited CALLOPS_* settings (only ``extra`` ones)."""
+    telemetry off, and no inherited CALLOPS_* settings or Slack webhook (only ``extra`` ones)."""
     dagster_home = Path(dagster_home)
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLOPS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLOPS_") and k != WEBHOOK_ENV}
     env.update(
         CALLOPS_DATA_DIR=str(data_dir),
         DAGSTER_HOME=str(dagster_home),

@@ -92,7 +92,7 @@ def test_every_check_is_evaluated_and_passes_on_a_clean_day(data_dir, instance):
     write_day(data_dir, DAY)
     result = materialize_day(data_dir, DAY, instance)
     assert result.success
-    assert len(ALL_CHECK_KEYS) == 22
+    assert len(ALL_CHECK_KEYS) == 23  # 21 + figures_in_trend + late_rows
     assert set(check_evaluations(result)) == ALL_CHECK_KEYS
     assert failed_checks(result) == {}
     roster = asset_metadata(result, "raw_agent_roster")
@@ -113,6 +113,7 @@ def test_golden_day_fails_only_warn_checks(golden_dir, instance):
         ("raw_agent_roster", checks.DUPLICATE_KEYS): WARN,
         ("raw_disposition_summary", checks.DUPLICATE_KEYS): WARN,
         ("agent_day", checks.AGENTS_IN_ROSTER): WARN,
+        ("rejected_rows", checks.LATE_ROWS): WARN,  # row 69 carries 2025-04-27
     }
     missing = check_eval(result, "raw_call_logs", checks.MISSING_KEYS).metadata
     assert missing["rows_with_missing_keys"].value == 4  # rows 10, 39, 58, 79

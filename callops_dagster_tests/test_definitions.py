@@ -48,7 +48,7 @@ def test_every_asset_and_check_shares_one_daily_partitioning():
     for spec in defs.resolve_all_asset_specs():
         assert spec.partitions_def == daily_partitions, spec.key
     check_specs = [c for a in defs.assets for c in a.check_specs]
-    assert len(check_specs) == 22
+    assert len(check_specs) == 23  # 21 + figures_in_trend + late_rows
     for check in check_specs:
         assert check.partitions_def == daily_partitions, check.key
 

@@ -68,6 +68,8 @@ def test_message_fifth_line_is_data_quality(golden_run):
     assert "16 of 116 rows rejected" in lines[4]
     assert "1 call by 1 agent not in the roster" in lines[4]
     assert "carried forward" not in lines[4]
+    # row 69 of call_logs.csv is a call of 2025-04-27 that arrived late in this day's file
+    assert lines[4].endswith("; 1 late row for 2025-04-27")
 
 
 def test_rejected_rows_are_the_expected_ones(golden_run):

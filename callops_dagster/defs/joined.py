@@ -8,6 +8,7 @@ from callops_dagster.defs import check_names as checks
 from callops_dagster.defs.metadata import counts_md, table_metadata
 from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.transforms.joining import AGENT_DAY_KEY, build_agent_day
+from callops_dagster.transforms.late_rows import late_rows, late_rows_text
 from callops_dagster.transforms.validation import REASON
 
 GROUP = "joined"
@@ -22,29 +23,54 @@ GROUP = "joined"
         "agent_roster_rejected": dg.AssetIn(),
         "disposition_summary_rejected": dg.AssetIn(),
     },
+    check_specs=[
+        check_spec(
+            checks.LATE_ROWS,
+            "rejected_rows",
+            description=(
+                "WARN when the day's call file holds calls of other days (rejected as "
+                "call_date_outside_partition), with the rows per date they carry."
+            ),
+        )
+    ],
 )
 def rejected_rows(
+    context: dg.AssetExecutionContext,
     call_logs_rejected: pd.DataFrame,
     agent_roster_rejected: pd.DataFrame,
     disposition_summary_rejected: pd.DataFrame,
-) -> dg.Output[pd.DataFrame]:
+):
     """Every rejected row of the day: source file, 1-based row_number, reason code, raw values.
 
     Sorted by source and row_number; published as `reports/<date>/rejected_rows.csv` with
-    the day's other reports by `slack_summary`.
+    the day's other reports by `slack_summary`. Late rows (calls of earlier days in this
+    day's file) are counted by the date they carry in the `late_rows` check.
     """
     frames = [agent_roster_rejected, call_logs_rejected, disposition_summary_rejected]
     table = pd.concat(frames, ignore_index=True).sort_values(
         ["source", "row_number"], ignore_index=True
     )
     by_source = table["source"].value_counts().sort_index().to_dict()
-    return dg.Output(
+    yield dg.Output(
         table,
         metadata=table_metadata(
             table,
             by_reason=counts_md(table[REASON].value_counts().sort_index().to_dict(), "reason"),
             by_source=counts_md(by_source, "source"),
         ),
+    )
+    late = late_rows(table, partition_day(context))
+    yield dg.AssetCheckResult(
+        check_name=checks.LATE_ROWS,
+        passed=late.late + late.future == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "late_rows": late.late,
+            "earlier_days": len(late.earlier),
+            "rows_dated_after_the_day": late.future,
+            "summary": late_rows_text(late) or "none",
+            "by_date": counts_md({**late.earlier, **late.later}, "call_date"),
+        },
     )
 
 

@@ -5,12 +5,15 @@ import dagster as dg
 import pandas as pd
 
 from callops_dagster.defs import check_names as checks
+from callops_dagster.defs.delivery import deliver_summary
 from callops_dagster.defs.landing import raw_asset_name
 from callops_dagster.defs.metadata import latest_partition_metadata, table_metadata
 from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
+from callops_dagster.defs.slack import SlackResource
 from callops_dagster.defs.trend import trend_check_spec, trend_check_result
 from callops_dagster.transforms.contract import SOURCES
+from callops_dagster.transforms.late_rows import late_rows
 from callops_dagster.transforms.message import DataQuality, build_slack_message
 from callops_dagster.transforms.metrics import SUMMARY_COLUMNS, summarise_agent_day
 from callops_dagster.transforms.reports import csv_text, publish_reports, summary_csv_text
@@ -121,6 +124,7 @@ def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, reje
         agents_not_in_roster=len(strangers),
         roster_day=pd.Timestamp(roster["roster_day"]).date(),
         day=day,
+        late_rows=late_rows(rejected, day),
     )
 
 
@@ -133,6 +137,7 @@ def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, reje
 def slack_summary(
     context: dg.AssetExecutionContext,
     callops: CallopsConfig,
+    slack: SlackResource,
     agent_performance_summary: pd.DataFrame,
     rejected_rows: pd.DataFrame,
 ) -> dg.MaterializeResult:
@@ -141,7 +146,8 @@ def slack_summary(
     The message: top performer, active agents and average duration, then a data-quality line
     and one line per org. `reports/<date>/` gets `slack_message.txt`,
     `agent_performance_summary.csv` and `rejected_rows.csv` in one atomic switch, so a run
-    that stops half-way leaves the previous reports whole.
+    that stops half-way leaves the previous reports whole. Then the message is posted to
+    Slack (newest landed day only, once per content; dry-run without SLACK_WEBHOOK_URL).
     """
     day = partition_day(context)
     quality = _data_quality(context, agent_performance_summary, rejected_rows)
@@ -156,11 +162,13 @@ def slack_summary(
         },
     )
     context.log.info(f"Slack summary for {day}:\n{text}")
+    delivery = deliver_summary(context, slack, callops.root, day.isoformat(), text)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path / MESSAGE_FILE)),
             "message": dg.MetadataValue.md("\n".join(f"> {line}  " for line in text.splitlines())),
             "rows_rejected": quality.rows_rejected,
             "rows_read": quality.rows_read,
+            **delivery,
         }
     )

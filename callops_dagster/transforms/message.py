@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import pandas as pd
 
+from callops_dagster.transforms.late_rows import LateRows, late_rows_text
 from callops_dagster.transforms.metrics import average_minutes, round_half_up
 
 DEFAULT_MIN_CALLS = 5
@@ -23,6 +24,7 @@ class DataQuality:
     agents_not_in_roster: int
     roster_day: dt.date
     day: dt.date
+    late_rows: LateRows = field(default_factory=LateRows)
 
     @property
     def roster_carried_forward(self) -> bool:
@@ -77,7 +79,8 @@ def day_average_minutes(summary: pd.DataFrame) -> Fraction | None:
 
 
 def quality_line(quality: DataQuality) -> str:
-    """Line five: rejected rows and their share, agents outside the roster, roster used."""
+    """Line five: rejected rows and their share, agents outside the roster, roster used,
+    then late rows (calls of earlier days in today's file) when there are any."""
     parts = [
         f"{quality.rows_rejected} of {_plural(quality.rows_read, 'row')} rejected "
         f"({_percent(quality.rows_rejected, quality.rows_read, 1)})",
@@ -88,6 +91,8 @@ def quality_line(quality: DataQuality) -> str:
         parts.append(f"roster carried forward from {quality.roster_day.isoformat()}")
     else:
         parts.append(f"roster of {quality.roster_day.isoformat()}")
+    if late := late_rows_text(quality.late_rows):
+        parts.append(late)
     return "Data quality: " + "; ".join(parts)
 
 

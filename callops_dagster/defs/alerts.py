@@ -1,0 +1,147 @@
+"""One Slack alert per finished run of a day: its failing checks, or the step that failed.
+
+Open-source Dagster does not alert on asset checks: a failed non-blocking check leaves the
+run green, and a failed blocking check fails the run without naming the check. This sensor
+reads each finished run's check evaluations and step failures from the instance's event log
+and posts one short alert through the same ``SlackResource`` (dry-run logs it when no
+webhook is set).
+
+The cursor is the storage id of the last run-finished event handled. A run has one such
+event (RUN_SUCCESS or RUN_FAILURE), so it is alerted once; the cursor moves past a run only
+after its alert went out, so an alert Slack refused is retried on the next tick, never sent
+twice. On its first tick the sensor starts from "now": runs that finished before it was
+first turned on are not alerted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import dagster as dg
+
+from callops_dagster.defs.slack import SlackDeliveryError, SlackResource, redact
+from callops_dagster.transforms.slack_blocks import (
+    FailedCheck,
+    FailedStep,
+    RunOutcome,
+    alert_blocks,
+    alert_text,
+    numeric_counts,
+)
+
+ALERT_SENSOR = "callops_run_alerts"
+PARTITION_TAG = "dagster/partition"
+RUNS_PER_TICK = 25
+# A tick must finish well inside the sensor timeout: a refused alert is retried next tick.
+ATTEMPTS_PER_TICK = 2
+FINISHED = (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE)
+
+
+def _failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[FailedCheck]:
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    failed = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.passed:
+            continue
+        values = {key: value.value for key, value in (evaluation.metadata or {}).items()}
+        failed.append(
+            FailedCheck(
+                asset=evaluation.asset_key.to_user_string(),
+                check=evaluation.check_name,
+                severity=evaluation.severity.value,
+                counts=numeric_counts(values),
+            )
+        )
+    return failed
+
+
+def _failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[FailedStep]:
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
+    steps = []
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        data = event.step_failure_data
+        described = data.user_failure_data.description if data.user_failure_data else None
+        message = described or (data.error.message if data.error else "") or "no error message"
+        steps.append(FailedStep(event.step_key or "?", message))
+    return steps
+
+
+def run_outcome(instance: dg.DagsterInstance, record: dg.EventLogRecord) -> RunOutcome | None:
+    """What the alert says about the run that ``record`` (its finished event) ends; None
+    for a run without a partition (not a day of callops)."""
+    run = instance.get_run_by_id(record.run_id)
+    if run is None or PARTITION_TAG not in run.tags:
+        return None
+    succeeded = record.event_log_entry.dagster_event.event_type == dg.DagsterEventType.RUN_SUCCESS
+    steps = [] if succeeded else _failed_steps(instance, run.run_id)
+    if not succeeded and not steps:  # failed outside any step (run worker, config, ...)
+        steps = [FailedStep("run", record.event_log_entry.message or "")]
+    return RunOutcome(
+        day=run.tags[PARTITION_TAG],
+        run_id=run.run_id,
+        job=run.job_name,
+        succeeded=succeeded,
+        failed_checks=_failed_checks(instance, run.run_id),
+        failed_steps=steps,
+    )
+
+
+def finished_runs(instance: dg.DagsterInstance, after: int, limit: int = RUNS_PER_TICK) -> list[dg.EventLogRecord]:
+    """Run-finished events after storage id ``after``, oldest first."""
+    found: Iterable[dg.EventLogRecord] = (
+        record
+        for event_type in FINISHED
+        for record in instance.fetch_run_status_changes(
+            dg.RunStatusChangeRecordsFilter(event_type=event_type, after_storage_id=after),
+            limit=limit,
+            ascending=True,
+        ).records
+    )
+    return sorted(found, key=lambda r: r.storage_id)[:limit]
+
+
+@dg.sensor(
+    name=ALERT_SENSOR,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "One Slack alert per finished run of a day with a failed ERROR check or a failed step "
+        "(dry-run logs it when SLACK_WEBHOOK_URL is not set). On by default: an alert that has "
+        "to be switched on is an alert nobody gets."
+    ),
+)
+def run_alerts(context: dg.SensorEvaluationContext, slack: SlackResource) -> dg.SensorResult:
+    """Alerts for the runs that finished since the last tick."""
+    instance = context.instance
+    if context.cursor is None:
+        latest = (instance.fetch_run_status_changes(t, limit=1, ascending=False).records for t in FINISHED)
+        start = max((r.storage_id for records in latest for r in records), default=0)
+        return dg.SensorResult(cursor=str(start), skip_reason="first tick: alerting on runs that finish from now on")
+    cursor = int(context.cursor)
+    alerted = 0
+    for record in finished_runs(instance, cursor):
+        outcome = run_outcome(instance, record)
+        text = alert_text(outcome, include_warn=slack.alert_on_warn) if outcome else None
+        text = redact(text, slack.webhook_url) if text else None
+        if text and slack.dry_run:
+            context.log.info(f"Slack dry-run (SLACK_WEBHOOK_URL not set): alert not sent:\n{text}")
+        elif text:
+            try:
+                slack.post(text, alert_blocks(text), log=context.log.warning, max_attempts=ATTEMPTS_PER_TICK)
+            except SlackDeliveryError as exc:
+                reason = f"alert for run {record.run_id[:8]} not delivered, retried next tick: {exc}"
+                context.log.error(reason)
+                return dg.SensorResult(cursor=str(cursor), skip_reason=reason)
+        alerted += bool(text)
+        cursor = record.storage_id
+    return dg.SensorResult(
+        cursor=str(cursor),
+        skip_reason=(
+            f"{alerted} alert(s) {'logged (dry-run)' if slack.dry_run else 'sent'}"
+            if alerted
+            else "no finished run with a failed ERROR check or step"
+        ),
+    )
+

@@ -1,0 +1,131 @@
+"""The run alert sensor: one Slack alert per finished run with a failed ERROR check or step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from callops_dagster.definitions import defs
+from callops_dagster.defs.alerts import ALERT_SENSOR, run_alerts
+from callops_dagster.defs.slack import SlackResource
+from callops_dagster_tests.conftest import (
+    GOLDEN_DAY,
+    clean_calls,
+    copy_golden,
+    landing,
+    materialize_day,
+    write_day,
+)
+from callops_dagster_tests.fake_slack import SECRET, FakeSlack, Reply
+
+DAY = "2025-04-28"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def tick(instance: dg.DagsterInstance, slack: SlackResource, cursor: str | None = "0") -> dg.SensorResult:
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"slack": slack})
+    return run_alerts(context)
+
+
+def webhook(url: str, **overrides) -> SlackResource:
+    return SlackResource(webhook_url=url, **{"backoff_s": 0.01, "max_wait_s": 2.0, **overrides})
+
+
+def missing_call_ids(day: str) -> list[list[str]]:
+    """Three of eight calls without a call_id: 37.5% > 20%, an ERROR that blocks the day."""
+    calls = clean_calls(day)
+    for row in calls[:3]:
+        row[0] = ""
+    return calls
+
+
+def test_the_alert_sensor_is_in_the_code_location_and_on_by_default():
+    sensor = defs.resolve_sensor_def(ALERT_SENSOR)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_an_error_check_gives_exactly_one_alert_naming_it(data_dir, instance):
+    write_day(data_dir, DAY, calls=missing_call_ids(DAY))
+    run = materialize_day(data_dir, DAY, instance)
+    assert not run.success
+    with FakeSlack() as slack:
+        first = tick(instance, webhook(slack.url))
+        second = tick(instance, webhook(slack.url), first.cursor)
+    [alert] = slack.requests
+    assert first.skip_reason.skip_message == "1 alert(s) sent"
+    lines = alert.text.splitlines()
+    assert lines[0] == f"callops {DAY}: run failed (run {run.run_id[:8]}, job __ephemeral_asset_job__)"
+    assert "• raw_call_logs › missing_keys ERROR: error_share=0.2, rows_with_missing_keys=3, share=0.375" in lines
+    assert lines[2] == (
+        "• step raw_call_logs failed: 1 blocking asset check failed with ERROR severity: raw_call_logs: missing_keys"
+    )
+    assert len(lines) == 3
+    assert alert.blocks[0]["text"]["text"].startswith(f"*callops {DAY}: run failed")
+    assert second.cursor == first.cursor  # nothing new since: nothing sent again
+    assert second.skip_reason.skip_message.startswith("no finished run")
+
+
+def test_a_clean_run_and_a_warn_only_run_give_no_alert(data_dir, instance):
+    write_day(data_dir, DAY)
+    assert materialize_day(data_dir, DAY, instance).success
+    golden = copy_golden(data_dir.parent / "golden")
+    assert materialize_day(golden, GOLDEN_DAY, instance).success  # five WARN checks fail
+    with FakeSlack() as slack:
+        result = tick(instance, webhook(slack.url))
+        assert slack.requests == []
+        assert int(result.cursor) > 0  # moved past both runs
+        tick(instance, webhook(slack.url, alert_on_warn=True))
+    [alert] = slack.requests  # only the golden run has failed checks
+    assert "checks failed" in alert.text and "late_rows WARN: earlier_days=1, late_rows=1" in alert.text
+
+
+def test_a_run_failing_for_another_reason_names_the_step(data_dir, instance):
+    write_day(data_dir, DAY)
+    (landing(data_dir, DAY) / "call_logs.csv").unlink()
+    assert not materialize_day(data_dir, DAY, instance).success
+    with FakeSlack() as slack:
+        tick(instance, webhook(slack.url))
+    [alert] = slack.requests
+    assert "• step raw_call_logs failed:" in alert.text and "call_logs.csv" in alert.text
+    assert "›" not in alert.text  # no failed check to name
+
+
+def test_the_first_tick_starts_from_now(data_dir, instance):
+    write_day(data_dir, DAY, calls=missing_call_ids(DAY))
+    materialize_day(data_dir, DAY, instance)  # before the sensor ever ran: not alerted
+    with FakeSlack() as slack:
+        first = tick(instance, webhook(slack.url), cursor=None)
+        assert slack.requests == []
+        later = materialize_day(data_dir, DAY, instance)
+        tick(instance, webhook(slack.url), first.cursor)
+    [alert] = slack.requests
+    assert later.run_id[:8] in alert.text
+
+
+def test_an_alert_slack_refused_is_retried_next_tick_and_sent_once(data_dir, instance):
+    write_day(data_dir, DAY, calls=missing_call_ids(DAY))
+    materialize_day(data_dir, DAY, instance)
+    with FakeSlack(default=Reply(500, "internal_error")) as down:
+        failed = tick(instance, webhook(down.url, max_attempts=4))
+    assert len(down.requests) == 2  # at most two tries per tick, to keep the tick short
+    assert failed.cursor == "0"  # not past the run: its alert is still owed
+    assert "HTTP 500" in failed.skip_reason.skip_message
+    assert SECRET not in failed.skip_reason.skip_message
+    with FakeSlack() as up:
+        done = tick(instance, webhook(up.url), failed.cursor)
+        tick(instance, webhook(up.url), done.cursor)
+    assert len(up.requests) == 1
+
+
+def test_dry_run_sends_nothing_and_moves_on(data_dir, instance):
+    write_day(data_dir, DAY, calls=missing_call_ids(DAY))
+    materialize_day(data_dir, DAY, instance)
+    result = tick(instance, SlackResource())
+    assert int(result.cursor) > 0
+    assert result.skip_reason.skip_message == "1 alert(s) logged (dry-run)"
