@@ -6,7 +6,12 @@ import pandas as pd
 
 from callops_dagster.defs import check_names as checks
 from callops_dagster.defs.landing import raw_asset_name
-from callops_dagster.defs.metadata import latest_partition_metadata, table_metadata
+from callops_dagster.defs.metadata import (
+    OWNERS,
+    declared_metadata,
+    latest_partition_metadata,
+    table_metadata,
+)
 from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.transforms.contract import SOURCES
@@ -43,6 +48,8 @@ SUMMARY_RULES = {
     partitions_def=daily_partitions,
     group_name=GROUP,
     kinds={"pandas", "parquet", "csv"},
+    owners=OWNERS,
+    metadata=declared_metadata(SUMMARY),
     check_specs=[
         check_spec(
             name,
@@ -65,7 +72,9 @@ def agent_performance_summary(agent_day: pd.DataFrame):
     yield dg.Output(
         summary,
         metadata=table_metadata(
-            summary.loc[:, list(SUMMARY_COLUMNS)],
+            summary,
+            SUMMARY,
+            preview_columns=SUMMARY_COLUMNS,
             active_agents=int((summary["total_calls"] > 0).sum()),
             total_calls=calls,
             connect_rate=round(completed / calls, 4) if calls else 0.0,
@@ -109,7 +118,8 @@ def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, reje
 @dg.asset(
     partitions_def=daily_partitions,
     group_name=GROUP,
-    kinds={"slack", "text"},
+    kinds={"slack", "csv"},
+    owners=OWNERS,
     ins={"agent_performance_summary": dg.AssetIn(), "rejected_rows": dg.AssetIn()},
 )
 def slack_summary(
