@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,7 +29,6 @@ from callops_dagster.transforms.contract import (
     SOURCES,
     SourceSpec,
 )
-from callops_dagster.transforms.metrics import EXACT_COLUMNS, SUMMARY_COLUMNS
 
 STRING, INTEGER, BOOLEAN, DECIMAL, FLOAT, TIMESTAMP = (
     "string", "integer", "boolean", "decimal", "float", "timestamp"
@@ -98,9 +97,18 @@ def _rejected_table(spec: SourceSpec) -> tuple[Column, ...]:
     )
 
 
+def _derived_from(upstream: str) -> Callable[..., Column]:
+    """A column factory for a table computed from ``upstream``: a column comes from the
+    upstream column of the same name unless other source columns are given."""
+
+    def column_from(name: str, kind: str, text: str, *sources: str) -> Column:
+        return Column(name, kind, text, _of(upstream, *(sources or (name,))))
+
+    return column_from
+
+
 def _validated_call_logs() -> tuple[Column, ...]:
-    raw = "raw_call_logs"
-    kept = lambda name, kind, text, *src: Column(name, kind, text, _of(raw, *(src or (name,))))  # noqa: E731
+    kept = _derived_from("raw_call_logs")
     return (
         kept("row_number", INTEGER, "Row number of the kept record in call_logs.csv."),
         kept("call_id", STRING, "Call identifier, unique in the table."),
@@ -116,29 +124,28 @@ def _validated_call_logs() -> tuple[Column, ...]:
 
 
 def _validated_disposition_summary() -> tuple[Column, ...]:
-    raw = "raw_disposition_summary"
+    kept = _derived_from("raw_disposition_summary")
     return (
-        Column("row_number", INTEGER, "Row number of the kept record in disposition_summary.csv.", _of(raw, "row_number")),
-        Column("org_id", STRING, "Organisation.", _of(raw, "org_id")),
-        Column("agent_id", STRING, "Agent.", _of(raw, "agent_id")),
-        Column("call_date", STRING, "The partition's day.", _of(raw, "call_date")),
-        Column("login_time", STRING, "Earliest login_time of the agent-day, as text; empty when none.", _of(raw, "login_time")),
-        Column("login_ts", TIMESTAMP, "login_time parsed; empty when not a valid timestamp.", _of(raw, "login_time")),
-        Column("present", BOOLEAN, "login_time is non-empty.", _of(raw, "login_time")),
+        kept("row_number", INTEGER, "Row number of the kept record in disposition_summary.csv."),
+        kept("org_id", STRING, "Organisation."),
+        kept("agent_id", STRING, "Agent."),
+        kept("call_date", STRING, "The partition's day."),
+        kept("login_time", STRING, "Earliest login_time of the agent-day, as text; empty when none."),
+        kept("login_ts", TIMESTAMP, "login_time parsed; empty when not a valid timestamp.", "login_time"),
+        kept("present", BOOLEAN, "login_time is non-empty.", "login_time"),
     )
 
 
 def _validated_agent_roster() -> tuple[Column, ...]:
-    raw = "raw_agent_roster"
+    kept = _derived_from("raw_agent_roster")
     return (
-        Column("row_number", INTEGER, "Row number of the kept record in agent_roster.csv.", _of(raw, "row_number")),
-        Column("org_id", STRING, "Organisation.", _of(raw, "org_id")),
-        Column("agent_id", STRING, "Agent.", _of(raw, "agent_id")),
-        Column("first_name", STRING, "First name.", _of(raw, "users_first_name")),
-        Column("last_name", STRING, "Last name.", _of(raw, "users_last_name")),
-        Column("agent_name", STRING, "First and last name joined by a space.",
-               _of(raw, "users_first_name", "users_last_name")),
-        Column("office_location", STRING, "Office.", _of(raw, "users_office_location")),
+        kept("row_number", INTEGER, "Row number of the kept record in agent_roster.csv."),
+        kept("org_id", STRING, "Organisation."),
+        kept("agent_id", STRING, "Agent."),
+        kept("first_name", STRING, "First name.", "users_first_name"),
+        kept("last_name", STRING, "Last name.", "users_last_name"),
+        kept("agent_name", STRING, "First and last name joined by a space.", "users_first_name", "users_last_name"),
+        kept("office_location", STRING, "Office.", "users_office_location"),
     )
 
 
@@ -148,7 +155,9 @@ ROSTER_KEY = _of(ROSTER, "org_id", "agent_id")
 
 
 def _agent_day() -> tuple[Column, ...]:
-    key = lambda c, text: Column(c, STRING, text, (*_of(CALLS, c), *_of(LOGINS, c)))  # noqa: E731
+    def key(name: str, text: str) -> Column:  # the grain: from the calls and the logins
+        return Column(name, STRING, text, (*_of(CALLS, name), *_of(LOGINS, name)))
+
     return (
         key("call_date", "The partition's day."),
         key("org_id", "Organisation."),
@@ -169,30 +178,25 @@ def _agent_day() -> tuple[Column, ...]:
     )
 
 
-SUMMARY_TEXT = {
-    "call_date": (STRING, "The partition's day.", ("call_date",)),
-    "org_id": (STRING, "Organisation.", ("org_id",)),
-    "agent_id": (STRING, "Agent.", ("agent_id",)),
-    "agent_name": (STRING, "From the roster; empty when not in it.", ("agent_name",)),
-    "office_location": (STRING, "From the roster; empty when not in it.", ("office_location",)),
-    "total_calls": (INTEGER, "Calls made that day.", ("total_calls",)),
-    "unique_loans_contacted": (INTEGER, "Distinct loans (installment_id) called.", ("unique_loans_contacted",)),
-    "connect_rate": (FLOAT, "completed calls / total calls, 4 places; empty when no calls.",
-                     ("completed_calls", "total_calls")),
-    "avg_call_duration_min": (FLOAT, "Mean duration in minutes, 2 places; empty when none.",
-                              ("duration_sum_s", "duration_count")),
-    "presence": (INTEGER, "1 when the agent logged in that day, else 0.", ("presence",)),
-    "completed_calls": (INTEGER, "Exact input of connect_rate (not in the CSV).", ("completed_calls",)),
-    "duration_sum_s": (DECIMAL, "Exact input of the average (not in the CSV).", ("duration_sum_s",)),
-    "duration_count": (INTEGER, "Exact input of the average (not in the CSV).", ("duration_count",)),
-    "in_roster": (BOOLEAN, "For the message's roster line (not in the CSV).", ("in_roster",)),
-}
-
-
 def _summary() -> tuple[Column, ...]:
-    return tuple(
-        Column(name, kind, text, _of(DAY, *src))
-        for name, (kind, text, src) in ((n, SUMMARY_TEXT[n]) for n in (*SUMMARY_COLUMNS, *EXACT_COLUMNS))
+    metric = _derived_from(DAY)
+    return (
+        metric("call_date", STRING, "The partition's day."),
+        metric("org_id", STRING, "Organisation."),
+        metric("agent_id", STRING, "Agent."),
+        metric("agent_name", STRING, "From the roster; empty when not in it."),
+        metric("office_location", STRING, "From the roster; empty when not in it."),
+        metric("total_calls", INTEGER, "Calls made that day."),
+        metric("unique_loans_contacted", INTEGER, "Distinct loans (installment_id) called."),
+        metric("connect_rate", FLOAT, "completed calls / total calls, 4 places; empty when no calls.",
+               "completed_calls", "total_calls"),
+        metric("avg_call_duration_min", FLOAT, "Mean duration in minutes, 2 places; empty when none.",
+               "duration_sum_s", "duration_count"),
+        metric("presence", INTEGER, "1 when the agent logged in that day, else 0."),
+        metric("completed_calls", INTEGER, "Exact input of connect_rate (not in the CSV)."),
+        metric("duration_sum_s", DECIMAL, "Exact input of the average (not in the CSV)."),
+        metric("duration_count", INTEGER, "Exact input of the average (not in the CSV)."),
+        metric("in_roster", BOOLEAN, "For the message's roster line (not in the CSV)."),
     )
 
 
@@ -243,7 +247,9 @@ def lineage_mermaid(table: str, names: Iterable[str]) -> str:
     """A Mermaid flowchart (left to right) of ``names``' column lineage, one box per table."""
     edges = lineage_edges(table, names)
     refs = {ref for edge in edges for ref in edge} | {f"{table}.{name}" for name in names}
-    node = lambda ref: ref.replace(".", "__")  # noqa: E731
+    def node(ref: str) -> str:
+        return ref.replace(".", "__")
+
     lines = ["flowchart LR"]
     for name in TABLES:  # upstream tables first, so the boxes read left to right
         columns = [c.name for c in TABLES[name] if f"{name}.{c.name}" in refs]

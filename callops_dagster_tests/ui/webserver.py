@@ -27,7 +27,7 @@ import pytest
 
 from callops_dagster_tests.conftest import cli_env
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = Path(sys.executable).parent / "dagster"
 LOCATION = "callops"  # pyproject.toml: [tool.dagster] code_location_name
 REPOSITORY = "__repository__"
