@@ -11,11 +11,12 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from callops_dagster.transforms.columns import TABLES
 from callops_dagster_tests.ui.conftest import ASSETS, CHECKS, DAY, GROUPS, RANGE
-from callops_dagster_tests.ui.webserver import PROJECT_ROOT
+from callops_dagster_tests.ui.webserver import PROJECT_ROOT, chromium_path
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 DOCS_SCREENSHOT = PROJECT_ROOT / "docs" / "img" / "lineage.png"
@@ -68,3 +69,9 @@ def test_asset_page_lists_the_declared_columns(backfilled, server, page):
     connect_rate = next(c for c in TABLES["agent_performance_summary"] if c.name == "connect_rate")
     assert page.get_by_text(connect_rate.description).first.is_visible()
     screenshot(page, "summary_overview.png")
+
+
+def test_missing_chromium_fails_the_tests_with_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(pytest.fail.Exception, match=r"Chromium not found .*make browser"):
+        chromium_path()
