@@ -89,7 +89,11 @@ def ui(tmp_path_factory):
     with ThreadPoolExecutor(max_workers=1) as pool:
         cli = pool.submit(materialize_cli, cli_dir, root / "cli" / "dagster_home", DAY)
         server = start_dagster_dev(root, data_dir)
-        cli_done = cli.result()
+        try:
+            cli_done = cli.result()
+        except BaseException:
+            stop(server)
+            raise
     yield server, cli_dir, cli_done
     assert stop(server), f"dagster dev did not stop on SIGTERM:\n{server.log_tail()}"
 

@@ -114,13 +114,16 @@ def start_dagster_dev(root: Path, data_dir: Path) -> Webserver:
         )
     server = Webserver(process, port, data_dir, home, log_path)
     deadline = time.monotonic() + LOAD_TIMEOUT_S
-    while not _location_loaded(server):
-        if process.poll() is not None:
-            pytest.fail(f"dagster dev exited with {process.returncode}:\n{server.log_tail()}")
-        if time.monotonic() > deadline:
-            stop(server)
-            pytest.fail(f"code location not loaded after {LOAD_TIMEOUT_S}s:\n{server.log_tail()}")
-        time.sleep(0.5)
+    try:
+        while not _location_loaded(server):
+            if process.poll() is not None:
+                pytest.fail(f"dagster dev exited with {process.returncode}:\n{server.log_tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"code location not loaded after {LOAD_TIMEOUT_S}s:\n{server.log_tail()}")
+            time.sleep(0.5)
+    except BaseException:
+        stop(server)
+        raise
     return server
 
 
