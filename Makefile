@@ -9,6 +9,7 @@ SAMPLE_DAYS ?= 7
 PORT ?= 3000
 
 .PHONY: install run sample test dev bench clean
+.PHONY: browser screenshot
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +36,17 @@ dev: install
 
 clean:
 	rm -rf '$(CALLOPS_DATA_DIR)/warehouse' '$(CALLOPS_DATA_DIR)/reports'
+
+# Headless Chromium for the UI tests (Debian's package; Playwright drives it, never downloads one).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if [ ! -x '$(CHROMIUM)' ]; then \
+		echo "Installing Debian's chromium for the UI tests"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+# Refresh docs/img/lineage.png from the UI test's screenshot of the asset graph.
+screenshot: install browser
+	CALLOPS_UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q -p no:logging callops_dagster_tests/ui/test_browser.py -k asset_graph_page

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from callops_dagster.defs import check_names as checks
-from callops_dagster.defs.metadata import table_metadata
+from callops_dagster.defs.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.transforms.contract import AGENT_ROSTER, SOURCES, SourceSpec
@@ -13,6 +13,8 @@ from callops_dagster.transforms.profiling import RawProfile, profile_raw
 from callops_dagster.transforms.reading import RawTable, SourceFileError, read_landing_csv
 
 GROUP = "landing"
+# The system that exports each file (a tag, to filter the catalog by source).
+SOURCE_SYSTEMS = {"call_logs": "dialer", "disposition_summary": "dialer", "agent_roster": "hr"}
 
 
 def raw_asset_name(spec: SourceSpec) -> str:
@@ -98,6 +100,9 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         partitions_def=daily_partitions,
         group_name=GROUP,
         kinds={"csv", "pandas"},
+        owners=OWNERS,
+        tags={"source_system": SOURCE_SYSTEMS[spec.name]},
+        metadata=declared_metadata(raw_asset_name(spec)),
         check_specs=_check_specs(spec),
         description=(
             f"`landing/<date>/{spec.file_name}` read as text, one row per record, with its "
@@ -116,6 +121,7 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             table.frame,
             metadata=table_metadata(
                 table.frame,
+                raw_asset_name(spec),
                 source_path=dg.MetadataValue.path(str(table.path)),
                 bytes=table.bytes,
                 records_read=table.records_read,

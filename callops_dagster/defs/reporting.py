@@ -7,7 +7,12 @@ import pandas as pd
 from callops_dagster.defs import check_names as checks
 from callops_dagster.defs.delivery import deliver_summary
 from callops_dagster.defs.landing import raw_asset_name
-from callops_dagster.defs.metadata import latest_partition_metadata, table_metadata
+from callops_dagster.defs.metadata import (
+    OWNERS,
+    declared_metadata,
+    latest_partition_metadata,
+    table_metadata,
+)
 from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.defs.slack import SlackResource
@@ -48,6 +53,8 @@ SUMMARY_RULES = {
     partitions_def=daily_partitions,
     group_name=GROUP,
     kinds={"pandas", "parquet", "csv"},
+    owners=OWNERS,
+    metadata=declared_metadata(SUMMARY),
     check_specs=[
         check_spec(
             name,
@@ -78,7 +85,7 @@ def agent_performance_summary(
     figures = day_figures(summary, len(rejected_rows), _rows_read(_upstream_metadata(context)))
     yield dg.Output(
         summary,
-        metadata=table_metadata(summary.loc[:, list(SUMMARY_COLUMNS)], **figures),
+        metadata=table_metadata(summary, SUMMARY, preview_columns=SUMMARY_COLUMNS, **figures),
     )
     for name, (_, broken) in SUMMARY_RULES.items():
         bad = summary.loc[broken(summary)]
@@ -131,7 +138,8 @@ def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, reje
 @dg.asset(
     partitions_def=daily_partitions,
     group_name=GROUP,
-    kinds={"slack", "text"},
+    kinds={"slack", "csv"},
+    owners=OWNERS,
     ins={"agent_performance_summary": dg.AssetIn(), "rejected_rows": dg.AssetIn()},
 )
 def slack_summary(

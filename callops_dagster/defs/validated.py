@@ -8,7 +8,13 @@ import pandas as pd
 
 from callops_dagster.defs import check_names as checks
 from callops_dagster.defs.landing import raw_asset_name
-from callops_dagster.defs.metadata import counts_md, latest_partition_metadata, table_metadata
+from callops_dagster.defs.metadata import (
+    OWNERS,
+    counts_md,
+    declared_metadata,
+    latest_partition_metadata,
+    table_metadata,
+)
 from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.transforms.contract import (
@@ -86,11 +92,17 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         ins={"raw": dg.AssetIn(raw_asset_name(spec))},
         outs={
             spec.name: dg.AssetOut(
-                group_name=GROUP, kinds={"pandas", "parquet"}, description=DESCRIPTIONS[spec.name]
+                group_name=GROUP,
+                kinds={"pandas", "parquet"},
+                owners=OWNERS,
+                metadata=declared_metadata(spec.name),
+                description=DESCRIPTIONS[spec.name],
             ),
             rejected_name: dg.AssetOut(
                 group_name=GROUP,
                 kinds={"pandas", "parquet"},
+                owners=OWNERS,
+                metadata=declared_metadata(rejected_name),
                 description=(
                     f"Rows of {spec.file_name} that broke a row rule: row_number, reason "
                     "code (the first rule broken) and raw values."
@@ -111,6 +123,7 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             output_name=spec.name,
             metadata=table_metadata(
                 result.kept,
+                spec.name,
                 rows_rejected=len(result.rejected),
                 rejected_by_reason=counts_md(by_reason, "reason"),
                 warnings=counts_md(result.warnings, "warning"),
@@ -122,6 +135,7 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             output_name=rejected_name,
             metadata=table_metadata(
                 reported,
+                rejected_name,
                 rejected_by_reason=counts_md(reported["reason"].value_counts().to_dict(), "reason"),
                 **({"note": f"roster carried forward from {upstream['roster_day']}; its rejects belong to that day"} if carried else {}),
             ),
