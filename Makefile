@@ -28,7 +28,7 @@ sample: install
 run: sample
 	$(BIN)/python -m callops_dagster.run_days
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 dev: install
