@@ -1,14 +1,16 @@
-"""The run alert sensor: one Slack alert per finished run with a failed ERROR check or step."""
+"""The run alert sensor: one Slack alert per finished run with a failed ERROR check or step,
+and one per newly overdue day of the freshness check."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from callops_dagster.definitions import defs
-from callops_dagster.defs.alerts import ALERT_SENSOR, run_alerts
+from callops_dagster.defs.alerts import ALERT_SENSOR, AlertCursor, run_alerts
 from callops_dagster.defs.slack import SlackResource
 from callops_dagster_tests.conftest import (
     GOLDEN_DAY,
@@ -19,6 +21,7 @@ from callops_dagster_tests.conftest import (
     write_day,
 )
 from callops_dagster_tests.fake_slack import SECRET, FakeSlack, Reply
+from callops_dagster_tests.test_freshness import SUMMARY, evaluate, expected_day
 
 DAY = "2025-04-28"
 
@@ -79,7 +82,7 @@ def test_a_clean_run_and_a_warn_only_run_give_no_alert(data_dir, instance):
     with FakeSlack() as slack:
         result = tick(instance, webhook(slack.url))
         assert slack.requests == []
-        assert int(result.cursor) > 0  # moved past both runs
+        assert AlertCursor.parse(result.cursor).after > 0  # moved past both runs
         tick(instance, webhook(slack.url, alert_on_warn=True))
     [alert] = slack.requests  # only the golden run has failed checks
     assert "checks failed" in alert.text and "late_rows WARN: earlier_days=1, late_rows=1" in alert.text
@@ -114,7 +117,7 @@ def test_an_alert_slack_refused_is_retried_next_tick_and_sent_once(data_dir, ins
     with FakeSlack(default=Reply(500, "internal_error")) as down:
         failed = tick(instance, webhook(down.url, max_attempts=4))
     assert len(down.requests) == 2  # at most two tries per tick, to keep the tick short
-    assert failed.cursor == "0"  # not past the run: its alert is still owed
+    assert AlertCursor.parse(failed.cursor).after == 0  # not past the run: its alert is still owed
     assert "HTTP 500" in failed.skip_reason.skip_message
     assert SECRET not in failed.skip_reason.skip_message
     with FakeSlack() as up:
@@ -127,5 +130,80 @@ def test_dry_run_sends_nothing_and_moves_on(data_dir, instance):
     write_day(data_dir, DAY, calls=missing_call_ids(DAY))
     materialize_day(data_dir, DAY, instance)
     result = tick(instance, SlackResource())
-    assert int(result.cursor) > 0
+    assert AlertCursor.parse(result.cursor).after > 0
     assert result.skip_reason.skip_message == "1 alert(s) logged (dry-run)"
+
+
+# ---------------------------------------------------------------- freshness
+
+
+FRESHNESS = "agent_performance_summary:freshness_check"
+
+
+def test_an_overdue_day_alerts_once_and_a_fresh_pass_says_nothing(instance):
+    missing = evaluate(instance)  # nothing materialised: the expected day never arrived
+    assert not missing.passed and missing.severity == dg.AssetCheckSeverity.WARN
+    day = expected_day(dt.datetime.now(dt.UTC))
+    with FakeSlack() as slack:
+        first = tick(instance, webhook(slack.url))
+        [alert] = slack.requests
+        evaluate(instance)  # evaluated again (a backfill, the UI): still the same day
+        second = tick(instance, webhook(slack.url), first.cursor)
+        instance.report_runless_asset_event(dg.AssetMaterialization(SUMMARY, partition=day))
+        assert evaluate(instance).passed
+        third = tick(instance, webhook(slack.url), second.cursor)
+    assert len(slack.requests) == 1
+    lines = alert.text.splitlines()
+    assert lines[0].startswith(f"callops {day}: day overdue (run ")
+    assert lines[1].startswith(f"• agent_performance_summary › freshness_check: {day} not materialised by")
+    assert "(it has never been materialised for any day)" in lines[1]
+    assert f"landing/{day}/" in lines[2] and defs.resolve_sensor_def("callops_landing_sensor").name in lines[2]
+    assert day in missing.description  # the day from the metadata is the one Dagster expected
+    assert first.skip_reason.skip_message == "1 alert(s) sent"
+    assert AlertCursor.parse(first.cursor).overdue_alerted == {FRESHNESS: day}
+    assert second.skip_reason.skip_message.startswith("no finished run")
+    assert AlertCursor.parse(second.cursor).after > AlertCursor.parse(first.cursor).after
+    assert third.skip_reason.skip_message.startswith("no finished run")
+
+
+def test_a_new_overdue_day_alerts_even_after_an_earlier_one(instance):
+    day = expected_day(dt.datetime.now(dt.UTC))
+    older = (dt.date.fromisoformat(day) - dt.timedelta(days=3)).isoformat()
+    instance.report_runless_asset_event(dg.AssetMaterialization(SUMMARY, partition=older))
+    evaluate(instance)
+    earlier = AlertCursor(0, {FRESHNESS: older}).dump()  # the older day was alerted before
+    with FakeSlack() as slack:
+        result = tick(instance, webhook(slack.url), earlier)
+    [alert] = slack.requests
+    assert alert.text.startswith(f"callops {day}: day overdue") and "never been materialised" not in alert.text
+    assert AlertCursor.parse(result.cursor).overdue_alerted == {FRESHNESS: day}
+
+
+def test_an_overdue_alert_slack_refused_is_sent_on_the_next_tick(instance):
+    evaluate(instance)
+    with FakeSlack(default=Reply(500, "internal_error")) as down:
+        failed = tick(instance, webhook(down.url))
+    assert AlertCursor.parse(failed.cursor) == AlertCursor(0)  # the day is not recorded as alerted
+    with FakeSlack() as up:
+        tick(instance, webhook(up.url), failed.cursor)
+    [alert] = up.requests
+    assert "day overdue" in alert.text
+
+
+def test_the_first_cursor_format_and_an_unreadable_cursor():
+    assert AlertCursor.parse("42") == AlertCursor(42)
+    cursor = AlertCursor(7, {FRESHNESS: "2025-04-28"})
+    assert AlertCursor.parse(cursor.dump()) == cursor
+    for raw in ["", "{", "[]", '{"after": "x"}', '{"overdue_alerted": {}}']:
+        with pytest.raises(ValueError, match="unreadable cursor"):
+            AlertCursor.parse(raw)
+
+
+def test_an_unreadable_cursor_starts_again_from_now(data_dir, instance):
+    write_day(data_dir, DAY, calls=missing_call_ids(DAY))
+    materialize_day(data_dir, DAY, instance)
+    with FakeSlack() as slack:
+        result = tick(instance, webhook(slack.url), cursor="not a cursor")
+    assert slack.requests == []
+    assert result.skip_reason.skip_message.startswith("first tick")
+    assert AlertCursor.parse(result.cursor).after > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -16,11 +17,13 @@ from callops_dagster.transforms.slack_blocks import (
     ALERT_LINES_MAX,
     FailedCheck,
     FailedStep,
+    OverdueDay,
     RunOutcome,
     alert_blocks,
     alert_text,
     correction_text,
     numeric_counts,
+    overdue_day,
     summary_blocks,
 )
 from callops_dagster.transforms.slack_posts import (
@@ -144,6 +147,74 @@ def test_numeric_counts_keep_numbers_only():
 def test_alert_blocks_bold_the_first_line():
     [block] = alert_blocks("callops 2025-04-28: run failed\n• a <b>\n")
     assert block["text"]["text"] == "*callops 2025-04-28: run failed*\n• a &lt;b&gt;"
+
+
+def freshness_metadata(local: str, timezone: str, **extra) -> dict:
+    tick = dt.datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(timezone)).timestamp()
+    params = {"timezone": timezone, "deadline_cron": "0 6 * * *"}
+    return {"dagster/freshness_params": params, "dagster/latest_cron_tick_timestamp": tick, **extra}
+
+
+@pytest.mark.parametrize(
+    ("local", "timezone", "day"),
+    [
+        ("2025-04-29 06:00", "Asia/Kolkata", "2025-04-28"),
+        ("2025-04-29 00:00", "Asia/Kolkata", "2025-04-28"),  # a deadline at midnight
+        ("2025-03-31 06:00", "Europe/Berlin", "2025-03-30"),  # the day clocks went forward
+        ("2025-01-01 23:00", "America/New_York", "2024-12-31"),  # already the 2nd in UTC
+    ],
+)
+def test_the_overdue_day_is_the_day_before_the_deadline_tick_in_its_timezone(local, timezone, day):
+    overdue = overdue_day("summary", "freshness_check", freshness_metadata(local, timezone))
+    assert overdue == OverdueDay("summary", "freshness_check", day, f"{local} {timezone}", never_materialized=True)
+    assert overdue.key == "summary:freshness_check"
+
+
+def test_a_freshness_check_on_an_asset_materialised_before_is_not_never_materialised():
+    metadata = freshness_metadata("2025-04-29 06:00", "Asia/Kolkata", **{"dagster/last_updated_timestamp": 1.0})
+    assert not overdue_day("s", "c", metadata).never_materialized
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"share": 0.3},
+        {"dagster/latest_cron_tick_timestamp": 1.0},
+        {"dagster/latest_cron_tick_timestamp": True, "dagster/freshness_params": {"timezone": "UTC"}},
+        {"dagster/latest_cron_tick_timestamp": 1.0, "dagster/freshness_params": {"timezone": "Mars/Olympus"}},
+        {"dagster/latest_cron_tick_timestamp": 1.0, "dagster/freshness_params": {}},
+    ],
+)
+def test_metadata_that_is_not_a_freshness_checks_names_no_day(metadata):
+    assert overdue_day("s", "c", metadata) is None
+
+
+OVERDUE = OverdueDay("agent_performance_summary", "freshness_check", "2025-04-28", "2025-04-29 06:00 Asia/Kolkata")
+
+
+def test_an_overdue_day_alerts_with_what_to_do_even_from_a_run_without_a_day():
+    lines = alert_text(outcome(day=None, job="freshness", overdue=[OVERDUE])).splitlines()
+    assert lines[0] == "callops 2025-04-28: day overdue (run 01234567, job freshness)"
+    assert lines[1] == (
+        "• agent_performance_summary › freshness_check: 2025-04-28 not materialised by its deadline "
+        "2025-04-29 06:00 Asia/Kolkata"
+    )
+    assert "landing/2025-04-28/" in lines[2] and "callops_landing_sensor" in lines[2]
+    assert len(lines) == 3
+
+
+def test_a_run_without_a_day_alerts_only_for_an_overdue_day():
+    failed = outcome(day=None, succeeded=False, failed_steps=[FailedStep("other", "boom")])
+    assert alert_text(failed) is None
+    assert alert_text(failed, include_warn=True) is None
+    assert alert_text(outcome(day=None, overdue=[OVERDUE])) is not None
+
+
+def test_an_overdue_day_in_a_failed_run_of_a_day_is_one_alert():
+    step = FailedStep("raw_call_logs", "call_logs.csv: missing")
+    lines = alert_text(outcome(succeeded=False, failed_steps=[step], overdue=[OVERDUE])).splitlines()
+    assert lines[0].startswith("callops 2025-04-28: run failed")
+    assert lines[1].startswith("• agent_performance_summary › freshness_check") and lines[3].startswith("• step")
 
 
 # ---------------------------------------------------------------- post decisions

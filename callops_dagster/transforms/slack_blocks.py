@@ -7,10 +7,12 @@ always say the same thing.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
 HEADER_MAX = 150
@@ -79,15 +81,77 @@ class FailedStep:
 
 
 @dataclass(frozen=True)
-class RunOutcome:
-    """What an alert needs to know about one finished run of a day."""
+class OverdueDay:
+    """A failed freshness check: the day whose data was not materialised by its deadline."""
 
+    asset: str
+    check: str
     day: str
+    deadline: str  # "2025-04-29 06:00 Asia/Kolkata"
+    never_materialized: bool = False
+
+    @property
+    def key(self) -> str:
+        """The check this is about, as ``asset:check`` (what an alert is recorded under)."""
+        return f"{self.asset}:{self.check}"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What an alert needs to know about one finished run: of a day (``day`` is its
+    partition), or an unpartitioned run that evaluated freshness checks (``day`` is None)."""
+
+    day: str | None
     run_id: str
     job: str
     succeeded: bool
     failed_checks: Sequence[FailedCheck] = ()
     failed_steps: Sequence[FailedStep] = ()
+    overdue: Sequence[OverdueDay] = ()
+
+
+# Metadata of Dagster's time-partition freshness checks (``build_time_partition_freshness_checks``).
+FRESHNESS_TICK = "dagster/latest_cron_tick_timestamp"
+FRESHNESS_PARAMS = "dagster/freshness_params"
+FRESHNESS_LAST_UPDATED = "dagster/last_updated_timestamp"
+
+
+def overdue_day(asset: str, check: str, metadata: Mapping[str, Any]) -> OverdueDay | None:
+    """The overdue day named by a failed time-partition freshness check's metadata, or None
+    when the metadata is not such a check's.
+
+    The metadata has the deadline's cron tick (a POSIX timestamp) and the check's timezone;
+    for daily partitions the day expected at that tick is the one that ended before it: the
+    tick's local date minus one (a deadline at 06:00 on the 29th expects the 28th; one at
+    00:00 on the 29th, too).
+    """
+    tick, params = metadata.get(FRESHNESS_TICK), metadata.get(FRESHNESS_PARAMS)
+    if isinstance(tick, bool) or not isinstance(tick, (int, float)) or not isinstance(params, Mapping):
+        return None
+    try:
+        zone = ZoneInfo(str(params.get("timezone")))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    local = dt.datetime.fromtimestamp(tick, zone)
+    return OverdueDay(
+        asset=asset,
+        check=check,
+        day=(local.date() - dt.timedelta(days=1)).isoformat(),
+        deadline=f"{local:%Y-%m-%d %H:%M} {zone.key}",
+        never_materialized=FRESHNESS_LAST_UPDATED not in metadata,
+    )
+
+
+def overdue_lines(overdue: OverdueDay) -> list[str]:
+    """What an alert says about an overdue day, and what to do about it."""
+    never = " (it has never been materialised for any day)" if overdue.never_materialized else ""
+    return [
+        f"• {overdue.asset} › {overdue.check}: {overdue.day} not materialised by its deadline "
+        f"{overdue.deadline}{never}",
+        f"  to do: land the files of {overdue.day} in landing/{overdue.day}/ (call_logs.csv, "
+        "disposition_summary.csv), check that the landing sensor callops_landing_sensor is on "
+        "and the daemon running, or re-run the day if its run failed",
+    ]
 
 
 def numeric_counts(metadata: Mapping[str, Any], limit: int = 3) -> dict[str, float | int]:
@@ -112,14 +176,20 @@ def error_summary(text: str, limit: int = 200) -> str:
 def alert_text(outcome: RunOutcome, include_warn: bool = False) -> str | None:
     """One short alert for a finished run, or None when there is nothing to say.
 
-    A failed run always alerts (with its failed checks and steps). A successful run alerts
-    when a check failed with ERROR severity (or WARN, when ``include_warn``).
+    A failed run of a day always alerts (with its failed checks and steps). A successful run
+    alerts when a check failed with ERROR severity (or WARN, when ``include_warn``), or
+    when it names an overdue day. A run that is not a day's run alerts only for overdue days.
     """
     checks = [c for c in outcome.failed_checks if include_warn or c.severity == "ERROR"]
-    if outcome.succeeded and not checks:
+    if outcome.day is None and not outcome.overdue:
         return None
-    what = "run failed" if not outcome.succeeded else "checks failed"
-    lines = [f"callops {outcome.day}: {what} (run {outcome.run_id[:8]}, job {outcome.job})"]
+    if outcome.succeeded and not checks and not outcome.overdue:
+        return None
+    what = "run failed" if not outcome.succeeded else "checks failed" if checks else "day overdue"
+    label = outcome.day or ", ".join(dict.fromkeys(o.day for o in outcome.overdue))
+    lines = [f"callops {label}: {what} (run {outcome.run_id[:8]}, job {outcome.job})"]
+    for overdue in outcome.overdue:
+        lines.extend(overdue_lines(overdue))
     for check in checks:
         counts = ", ".join(f"{k}={v}" for k, v in check.counts.items())
         lines.append(f"• {check.asset} › {check.check} {check.severity}" + (f": {counts}" if counts else ""))
