@@ -42,6 +42,8 @@ def transform_chain(data_dir: Path, day: dt.date, out_dir: Path, min_calls: int 
     calls = validate_call_logs(calls_raw.frame, day)
     logins = validate_disposition_summary(logins_raw.frame, day)
     people = validate_agent_roster(roster.table.frame)
+    records_read = calls_raw.records_read + logins_raw.records_read + roster.table.records_read
+    del calls_raw, logins_raw  # as in the Dagster steps: the raw text is not needed further
     agent_day = build_agent_day(calls.kept, logins.kept, people.kept, day)
     summary = summarise_agent_day(agent_day)
     rejected = pd.concat(
@@ -49,7 +51,7 @@ def transform_chain(data_dir: Path, day: dt.date, out_dir: Path, min_calls: int 
     ).sort_values(["source", "row_number"], ignore_index=True)
     strangers = summary.loc[~summary["in_roster"] & (summary["total_calls"] > 0)]
     quality = DataQuality(
-        rows_read=calls_raw.records_read + logins_raw.records_read + roster.table.records_read,
+        rows_read=records_read,
         rows_rejected=len(rejected),
         calls_not_in_roster=int(strangers["total_calls"].sum()),
         agents_not_in_roster=len(strangers),

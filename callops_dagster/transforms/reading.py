@@ -256,9 +256,14 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
         raise SourceFileError(name, problem[1], line=problem[0] + skipped)
 
     data_rows = table.slice(1)  # the first record is the header
-    good_numbers, malformed_numbers = _row_numbers(data_rows.num_rows, invalid)
+    good_rows = data_rows.num_rows
+    good_numbers, malformed_numbers = _row_numbers(good_rows, invalid)
     columns = {c: data_rows.column(positions[c]) for c in spec.columns}
-    texts = pa.nulls(data_rows.num_rows, TEXT)
+    # From here on each column is held once: the file's bytes and the parsed table (with any
+    # extra columns) are freed now, and each column's old copy as the next replaces it. That
+    # keeps the peak memory of a large file near one copy of its text.
+    del data, body, buffer, table, data_rows
+    texts = pa.nulls(good_rows, TEXT)
     numbers = good_numbers
     if invalid.malformed:
         # Malformed records go to their place in file order: one Arrow take per column
@@ -267,10 +272,9 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
         order = np.argsort(numbers, kind="stable")
         numbers = numbers[order]
         gap = pa.nulls(len(malformed_numbers), TEXT)
-        columns = {
-            c: pa.chunked_array([*column.chunks, gap], type=TEXT).take(order)
-            for c, column in columns.items()
-        }
+        for c, column in columns.items():
+            columns[c] = pa.chunked_array([*column.chunks, gap], type=TEXT).take(order)
+        del column
         bad_texts = pa.array([text for _, text in invalid.malformed], type=TEXT)
         texts = pa.concat_arrays([texts, bad_texts]).take(order)
     frame = pd.DataFrame(
@@ -280,5 +284,5 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
             RAW_TEXT: texts.to_pandas(),
         }
     )
-    records = data_rows.num_rows + len(invalid.malformed)
+    records = good_rows + len(invalid.malformed)
     return RawTable(frame=frame, records_read=records, path=path, bytes=size, extra_columns=extras)

@@ -86,8 +86,19 @@ def valid_dates(values: pd.Series) -> pd.Series:
     return values.isin(good)
 
 
+def _strip(values: pd.Series) -> pd.Series:
+    """``values.str.strip()``, or ``values`` itself when no value has white space to trim.
+
+    Most columns of a day are clean; returning the original column (equal, and shared with
+    the raw table) instead of a copy saves a copy of the column's text in memory. Trimming
+    only removes characters, so equal total lengths mean nothing was trimmed.
+    """
+    stripped = values.str.strip()
+    return values if stripped.str.len().sum() == values.str.len().sum() else stripped
+
+
 def _trimmed(raw: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
-    trimmed = pd.DataFrame({c: raw[c].str.strip() for c in spec.columns}, index=raw.index)
+    trimmed = pd.DataFrame({c: _strip(raw[c]) for c in spec.columns}, index=raw.index)
     trimmed.insert(0, ROW_NUMBER, raw[ROW_NUMBER])
     return trimmed
 
