@@ -38,9 +38,14 @@ def _mib(samples) -> str:
 
 
 def _ratio(size: dict, top: str, bottom: str) -> float | None:
+    """Median over the rounds of top/bottom measured in the same round.
+
+    Pairing within a round cancels most of the load other jobs put on the machine, which
+    moves from round to round; a ratio of two medians would mix different rounds.
+    """
     samples = size["samples"]
     if samples.get(top) and samples.get(bottom):
-        return _median(samples[top]) / _median(samples[bottom])
+        return statistics.median(t.seconds / b.seconds for t, b in zip(samples[top], samples[bottom]))
     return None
 
 
@@ -60,7 +65,8 @@ def render(settings: Settings, results: dict) -> str:
         "Written by `make bench` (`benchmarks/run.py`); do not edit by hand. Each contender runs",
         "in its own subprocess, alternating, after one untimed warm-up round. Times are medians",
         "(min-max) in seconds; a, b and c are timed inside their process after imports, d is the",
-        "whole `dagster asset materialize` process. Peak RSS is the process's (MiB).",
+        "whole `dagster asset materialize` process. Peak RSS is the process's (MiB). Ratios are",
+        "the median of the ratios within each round (both contenders under the same load).",
         "",
         f"- Machine: {_machine()}; shared with other jobs while this ran, so absolute times are",
         "  noisy; the ratios come from the same alternating rounds.",

@@ -273,7 +273,7 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
         numbers = numbers[order]
         gap = pa.nulls(len(malformed_numbers), TEXT)
         for c, column in columns.items():
-            columns[c] = pa.chunked_array([*column.chunks, gap], type=TEXT).take(order)
+            columns[c] = pa.concat_arrays([*column.chunks, gap]).take(order)
         del column
         bad_texts = pa.array([text for _, text in invalid.malformed], type=TEXT)
         texts = pa.concat_arrays([texts, bad_texts]).take(order)

@@ -91,10 +91,15 @@ def _strip(values: pd.Series) -> pd.Series:
 
     Most columns of a day are clean; returning the original column (equal, and shared with
     the raw table) instead of a copy saves a copy of the column's text in memory. Trimming
-    only removes characters, so equal total lengths mean nothing was trimmed.
+    only removes characters, so equal total sizes mean nothing was trimmed.
     """
     stripped = values.str.strip()
-    return values if stripped.str.len().sum() == values.str.len().sum() else stripped
+    return values if _text_bytes(stripped) == _text_bytes(values) else stripped
+
+
+def _text_bytes(values: pd.Series) -> int:
+    """Bytes of text in the column, from Arrow's offsets (``str.len()`` is ten times slower)."""
+    return int(pc.sum(pc.binary_length(pa.array(values, from_pandas=True))).as_py() or 0)
 
 
 def _trimmed(raw: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
@@ -107,18 +112,20 @@ def _first_rules(
     raw: pd.DataFrame, trimmed: pd.DataFrame, spec: SourceSpec, partition_date: dt.date | None
 ) -> pd.Series:
     """Reason per row from rules 0-3 (malformed, missing keys, bad date, other date)."""
-    reason = pd.Series(pd.NA, index=raw.index, dtype="str")
-
-    def reject(mask: pd.Series, code: str) -> None:
-        reason.loc[mask & reason.isna()] = code
-
-    reject(raw[RAW_TEXT].notna(), MALFORMED_ROW)
+    rules: list[tuple[pd.Series, str]] = [(raw[RAW_TEXT].notna(), MALFORMED_ROW)]
     for key in spec.keys:
-        reject(trimmed[key].eq("").fillna(False), missing_reason(key))
+        rules.append((trimmed[key].eq("").fillna(False), missing_reason(key)))
     if "call_date" in spec.columns and partition_date is not None:
         dates = trimmed["call_date"]
-        reject(~valid_dates(dates.fillna("")), BAD_CALL_DATE)
-        reject(dates.ne(partition_date.isoformat()).fillna(False), CALL_DATE_OUTSIDE_PARTITION)
+        rules.append((~valid_dates(dates.fillna("")), BAD_CALL_DATE))
+        rules.append((dates.ne(partition_date.isoformat()).fillna(False), CALL_DATE_OUTSIDE_PARTITION))
+    # The first rule broken wins: np.select picks the first true condition, in one pass
+    # (one assignment instead of one per rule; each rewrites a million-row text column).
+    first = np.select([mask.to_numpy(bool) for mask, _ in rules], range(1, len(rules) + 1), default=0)
+    reason = pd.Series(pd.NA, index=raw.index, dtype="str")
+    broken = first > 0
+    if broken.any():
+        reason[broken] = np.array([code for _, code in rules], dtype=object)[first[broken] - 1]
     return reason
 
 
@@ -232,6 +239,7 @@ def validate_call_logs(
         keep="last",
         normalised=trimmed,
     )
+    del trimmed  # frees the trimmed copy of the day before the kept table is built (memory)
     duration_ok = kept["duration"].str.fullmatch(DURATION_RE).fillna(False).astype(bool)
     duration_ok &= kept["duration"].str.len().le(MAX_DURATION_DIGITS + 1).fillna(False)
     known = kept["status"].isin(list(known_statuses))
