@@ -34,6 +34,14 @@ test: install browser
 dev: install
 	$(BIN)/dagster dev -h 127.0.0.1 -p $(PORT)
 
+# Benchmark: writes benchmarks/RESULTS.md (BENCH_SIZES=100k,1M BENCH_REPEATS=3 ... to shorten).
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(BIN)/.bench-installed
+	$(BIN)/python -m benchmarks.run
+
 clean:
 	rm -rf '$(CALLOPS_DATA_DIR)/warehouse' '$(CALLOPS_DATA_DIR)/reports'
 

@@ -25,6 +25,7 @@ BOM = b"\xef\xbb\xbf"
 ROW_NUMBER = "row_number"
 # pyarrow parses in blocks; one record must fit in a block. 64 MiB holds any sane record.
 BLOCK_SIZE = 64 << 20
+TEXT = pa.large_string()
 
 
 class SourceFileError(ValueError):
@@ -192,7 +193,8 @@ def _parse(buffer: pa.Buffer, width: int, use_threads: bool) -> tuple[pa.Table, 
             newlines_in_values=True, invalid_row_handler=invalid.handler
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types={f"f{i}": pa.string() for i in range(width)},
+            # large_string is what pandas' Arrow-backed "str" dtype holds: no cast later.
+            column_types={f"f{i}": TEXT for i in range(width)},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
             null_values=[],
@@ -229,7 +231,7 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
         )
     data = path.read_bytes()
     body, skipped = _skip_blank_lines(data[len(BOM) :] if data.startswith(BOM) else data)
-    if not body.strip():
+    if not body or body.isspace():  # not strip(): that would copy the whole file
         raise SourceFileError(name, "file has no header (only a byte-order mark or blank lines)")
     if not body.endswith(b"\n"):
         body += b"\n"  # pyarrow cannot infer the columns of a header-only file without one
@@ -242,9 +244,9 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
 
     buffer = pa.py_buffer(body)
     try:
-        table, invalid = _parse(buffer, len(header), use_threads=True)
-        if invalid.any:  # record numbers are only known to the single-threaded reader
-            table, invalid = _parse(buffer, len(header), use_threads=False)
+        # One single-threaded parse: only it numbers the records it cannot fit to the header,
+        # and on two busy cores the threaded reader measured no faster (benchmarks/).
+        table, invalid = _parse(buffer, len(header), use_threads=False)
     except pa.ArrowInvalid as exc:
         line = _utf8_error_line(data)
         if line is not None:
@@ -254,22 +256,33 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
         raise SourceFileError(name, problem[1], line=problem[0] + skipped)
 
     data_rows = table.slice(1)  # the first record is the header
-    good_numbers, malformed_numbers = _row_numbers(data_rows.num_rows, invalid)
-    frame = pd.DataFrame(
-        {c: data_rows.column(positions[c]).to_pandas() for c in spec.columns}
-    )
-    frame.insert(0, ROW_NUMBER, good_numbers)
-    frame[RAW_TEXT] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    good_rows = data_rows.num_rows
+    good_numbers, malformed_numbers = _row_numbers(good_rows, invalid)
+    columns = {c: data_rows.column(positions[c]) for c in spec.columns}
+    # From here on each column is held once: the file's bytes and the parsed table (with any
+    # extra columns) are freed now, and each column's old copy as the next replaces it. That
+    # keeps the peak memory of a large file near one copy of its text.
+    del data, body, buffer, table, data_rows
+    texts = pa.nulls(good_rows, TEXT)
+    numbers = good_numbers
     if invalid.malformed:
-        bad = pd.DataFrame(
-            {
-                ROW_NUMBER: malformed_numbers,
-                RAW_TEXT: pd.array([text for _, text in invalid.malformed], dtype="str"),
-            }
-        )
-        for c in spec.columns:
-            bad[c] = pd.Series(pd.NA, index=bad.index, dtype="str")
-        frame = pd.concat([frame, bad[frame.columns]], ignore_index=True)
-        frame = frame.sort_values(ROW_NUMBER, kind="stable", ignore_index=True)
-    records = data_rows.num_rows + len(invalid.malformed)
+        # Malformed records go to their place in file order: one Arrow take per column
+        # (cheaper than concatenating and sorting pandas frames of a million rows).
+        numbers = np.concatenate([good_numbers, malformed_numbers])
+        order = np.argsort(numbers, kind="stable")
+        numbers = numbers[order]
+        gap = pa.nulls(len(malformed_numbers), TEXT)
+        for c, column in columns.items():
+            columns[c] = pa.concat_arrays([*column.chunks, gap]).take(order)
+        del column
+        bad_texts = pa.array([text for _, text in invalid.malformed], type=TEXT)
+        texts = pa.concat_arrays([texts, bad_texts]).take(order)
+    frame = pd.DataFrame(
+        {
+            ROW_NUMBER: numbers,
+            **{c: column.to_pandas() for c, column in columns.items()},
+            RAW_TEXT: texts.to_pandas(),
+        }
+    )
+    records = good_rows + len(invalid.malformed)
     return RawTable(frame=frame, records_read=records, path=path, bytes=size, extra_columns=extras)

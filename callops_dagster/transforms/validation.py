@@ -62,10 +62,16 @@ class Validated:
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
-    """Strict ``YYYY-MM-DD HH:MM:SS`` parse; anything else (or an impossible time) is NaT."""
-    matches = values.str.fullmatch(TIMESTAMP_RE).fillna(False).astype(bool)
-    parsed = pd.to_datetime(values.where(matches), format=TIMESTAMP_FORMAT, errors="coerce")
-    return parsed.astype("datetime64[s]")
+    """Strict ``YYYY-MM-DD HH:MM:SS`` parse; anything else (or an impossible time) is NaT.
+
+    Parses each distinct value once: a day's timestamps repeat (86,400 seconds at most), so
+    this is ten times faster than parsing a million values.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    uniques = pd.Series(uniques, dtype="str")
+    matches = uniques.str.fullmatch(TIMESTAMP_RE).fillna(False).astype(bool)
+    parsed = pd.to_datetime(uniques.where(matches), format=TIMESTAMP_FORMAT, errors="coerce")
+    return pd.Series(parsed.astype("datetime64[s]").to_numpy()[codes], index=values.index)
 
 
 def valid_dates(values: pd.Series) -> pd.Series:
@@ -80,8 +86,24 @@ def valid_dates(values: pd.Series) -> pd.Series:
     return values.isin(good)
 
 
+def _strip(values: pd.Series) -> pd.Series:
+    """``values.str.strip()``, or ``values`` itself when no value has white space to trim.
+
+    Most columns of a day are clean; returning the original column (equal, and shared with
+    the raw table) instead of a copy saves a copy of the column's text in memory. Trimming
+    only removes characters, so equal total sizes mean nothing was trimmed.
+    """
+    stripped = values.str.strip()
+    return values if _text_bytes(stripped) == _text_bytes(values) else stripped
+
+
+def _text_bytes(values: pd.Series) -> int:
+    """Bytes of text in the column, from Arrow's offsets (``str.len()`` is ten times slower)."""
+    return int(pc.sum(pc.binary_length(pa.array(values, from_pandas=True))).as_py() or 0)
+
+
 def _trimmed(raw: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
-    trimmed = pd.DataFrame({c: raw[c].str.strip() for c in spec.columns}, index=raw.index)
+    trimmed = pd.DataFrame({c: _strip(raw[c]) for c in spec.columns}, index=raw.index)
     trimmed.insert(0, ROW_NUMBER, raw[ROW_NUMBER])
     return trimmed
 
@@ -90,18 +112,20 @@ def _first_rules(
     raw: pd.DataFrame, trimmed: pd.DataFrame, spec: SourceSpec, partition_date: dt.date | None
 ) -> pd.Series:
     """Reason per row from rules 0-3 (malformed, missing keys, bad date, other date)."""
-    reason = pd.Series(pd.NA, index=raw.index, dtype="str")
-
-    def reject(mask: pd.Series, code: str) -> None:
-        reason.loc[mask & reason.isna()] = code
-
-    reject(raw[RAW_TEXT].notna(), MALFORMED_ROW)
+    rules: list[tuple[pd.Series, str]] = [(raw[RAW_TEXT].notna(), MALFORMED_ROW)]
     for key in spec.keys:
-        reject(trimmed[key].eq("").fillna(False), missing_reason(key))
+        rules.append((trimmed[key].eq("").fillna(False), missing_reason(key)))
     if "call_date" in spec.columns and partition_date is not None:
         dates = trimmed["call_date"]
-        reject(~valid_dates(dates.fillna("")), BAD_CALL_DATE)
-        reject(dates.ne(partition_date.isoformat()).fillna(False), CALL_DATE_OUTSIDE_PARTITION)
+        rules.append((~valid_dates(dates.fillna("")), BAD_CALL_DATE))
+        rules.append((dates.ne(partition_date.isoformat()).fillna(False), CALL_DATE_OUTSIDE_PARTITION))
+    # The first rule broken wins: np.select picks the first true condition, in one pass
+    # (one assignment instead of one per rule; each rewrites a million-row text column).
+    first = np.select([mask.to_numpy(bool) for mask, _ in rules], range(1, len(rules) + 1), default=0)
+    reason = pd.Series(pd.NA, index=raw.index, dtype="str")
+    broken = first > 0
+    if broken.any():
+        reason[broken] = np.array([code for _, code in rules], dtype=object)[first[broken] - 1]
     return reason
 
 
@@ -144,6 +168,25 @@ def empty_rejected() -> pd.DataFrame:
     return frame
 
 
+def _repeated(frame: pd.DataFrame, keys: list[str], among: pd.Series) -> pd.Series:
+    """True for the rows of ``among`` whose key occurs in more than one row of ``among``."""
+    if len(keys) > 1:
+        subset = frame.loc[among, keys]
+        return subset.duplicated(keep=False).reindex(frame.index, fill_value=False)
+    # One text key (a million call_ids): Arrow's hash table counts them several times faster
+    # than pandas' duplicated().
+    values = pa.array(frame[keys[0]], from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(values)
+    codes = np.where(among.to_numpy(bool), encoded.indices.fill_null(-1).to_numpy(), -1)
+    counted = codes >= 0
+    counts = np.bincount(codes[counted], minlength=len(encoded.dictionary))
+    repeated = np.zeros(len(codes), dtype=bool)
+    repeated[counted] = counts[codes[counted]] > 1
+    return pd.Series(repeated, index=frame.index)
+
+
 def _split(
     raw: pd.DataFrame,
     spec: SourceSpec,
@@ -155,18 +198,24 @@ def _split(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Apply rules 0-4: returns the trimmed kept rows and the reason of every raw row.
 
-    Rows passing rules 0-3 are sorted by ``order``; the ``keep`` ('first'/'last') row of each
+    Rows passing rules 0-3 that share a dedupe key are sorted by ``order``; the ``keep`` row of each
     dedupe key wins, the others are duplicates (exact when equal after normalisation).
     """
     trimmed = _trimmed(raw, spec) if normalised is None else normalised
     reason = _first_rules(raw, trimmed, spec, partition_date)
-    candidates = trimmed.loc[reason.isna()].sort_values(order, ascending=ascending, kind="stable")
-    is_kept = ~candidates.duplicated(list(spec.dedupe_key), keep=keep)
+    keys = list(spec.dedupe_key)
+    # Only rows whose key occurs more than once need ordering: sort those few, not the day.
+    candidates = reason.isna()
+    contested = trimmed.loc[candidates & _repeated(trimmed, keys, candidates)]
+    contested = contested.sort_values(order, ascending=ascending, kind="stable")
+    is_kept = ~contested.duplicated(keys, keep=keep)
     if not is_kept.all():
-        reason.loc[candidates.index[~is_kept]] = _duplicate_reasons(
-            candidates, is_kept, spec, spec.columns
+        reason.loc[contested.index[~is_kept]] = _duplicate_reasons(
+            contested, is_kept, spec, spec.columns
         )
-    kept = candidates.loc[is_kept].sort_values(ROW_NUMBER, kind="stable")
+    kept = trimmed.loc[reason.isna()]
+    if not kept[ROW_NUMBER].is_monotonic_increasing:
+        kept = kept.sort_values(ROW_NUMBER, kind="stable")
     return kept, reason
 
 
@@ -190,6 +239,7 @@ def validate_call_logs(
         keep="last",
         normalised=trimmed,
     )
+    del trimmed  # frees the trimmed copy of the day before the kept table is built (memory)
     duration_ok = kept["duration"].str.fullmatch(DURATION_RE).fillna(False).astype(bool)
     duration_ok &= kept["duration"].str.len().le(MAX_DURATION_DIGITS + 1).fillna(False)
     known = kept["status"].isin(list(known_statuses))
@@ -222,7 +272,10 @@ def exact_durations(text: pd.Series) -> pd.Series:
     The scale is the most decimal places any value has, so no value is rounded and sums
     of durations are exact (the contract rounds averages once, from the exact value).
     """
-    values = pa.array(text.astype(object).where(text.notna(), None), type=pa.string())
+    values = pa.array(text, from_pandas=True)  # no copy: the strings are Arrow already
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.cast(pa.string())
     fraction = pc.extract_regex(values, r"\.(?P<f>[0-9]+)$").field("f")
     scale = int(pc.max(pc.utf8_length(fraction)).as_py() or 0) if len(values) else 0
     digits = int(pc.max(pc.utf8_length(values)).as_py() or 1) if len(values) else 1
