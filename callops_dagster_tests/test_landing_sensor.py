@@ -176,3 +176,102 @@ def test_an_unreadable_landing_folder_skips_the_tick_and_keeps_the_cursor(instan
     monkeypatch.undo()
     ticker.cursor = before
     assert [day for day, _ in ticker.requested()] == [DAY]
+
+
+RAW_ASSETS = {"raw_call_logs", "raw_agent_roster", "raw_disposition_summary"}
+
+
+def observed(result) -> dict[str, dg.AssetObservation]:
+    """The tick's observations by asset name (the sensor reports at most one per asset and day)."""
+    events = [event for event in result.asset_events if isinstance(event, dg.AssetObservation)]
+    assert len(events) == len(result.asset_events)
+    return {event.asset_key.to_user_string(): event for event in events}
+
+
+def report_like_the_daemon(instance: dg.DagsterInstance, result) -> None:
+    """`evaluate_tick` returns the tick's asset events without storing them; the sensor daemon
+    hands each one to `report_runless_asset_event` (dagster/_daemon/sensor.py), as here."""
+    for event in result.asset_events:
+        instance.report_runless_asset_event(event)
+
+
+def stored_observations(instance: dg.DagsterInstance, asset: str, day: str) -> list[dg.AssetObservation]:
+    records = instance.fetch_observations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[day]), limit=10
+    ).records
+    return [record.asset_observation for record in records]
+
+
+def test_a_settled_day_is_observed_on_each_raw_asset_partition(instance, data_dir, monkeypatch):
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.example.invalid/T000/B000/not-a-real-secret")
+    ticker = Ticker(instance, data_dir)
+    folder = write_day(data_dir, DAY)
+    assert ticker.tick().asset_events == []  # first look: settling, nothing landed yet
+    result = ticker.tick()
+    assert [r.partition_key for r in result.run_requests] == [DAY]
+    fingerprint = day_fingerprint(folder)
+    events = observed(result)
+    assert set(events) == RAW_ASSETS
+    for asset, event in events.items():
+        name = asset.removeprefix("raw_") + ".csv"
+        info = (folder / name).stat()
+        assert event.partition == DAY
+        assert event.metadata["landing_fingerprint"].value == fingerprint
+        assert event.metadata["file_bytes"].value == info.st_size
+        assert event.metadata["file_mtime"].value == pytest.approx(info.st_mtime_ns / 1e9)
+        assert event.metadata["path"].value == f"landing/{DAY}/{name}"
+        assert event.metadata["landing_status"].value == "landed"
+        assert set(event.metadata) == {"landing_fingerprint", "file_bytes", "file_mtime", "path", "landing_status"}
+        assert "not-a-real-secret" not in repr(event) and str(data_dir) not in repr(event)
+    report_like_the_daemon(instance, result)
+    for asset in RAW_ASSETS:
+        (stored,) = stored_observations(instance, asset, DAY)
+        assert stored.metadata["landing_fingerprint"].value == fingerprint
+    assert stored_observations(instance, "raw_call_logs", "2025-04-27") == []
+    for _ in range(2):  # unchanged: no more observations
+        assert ticker.tick().asset_events == []
+
+
+def test_a_day_without_its_roster_is_observed_on_the_other_two_assets(instance, data_dir):
+    ticker = Ticker(instance, data_dir)
+    folder = write_day(data_dir, DAY)
+    (folder / "agent_roster.csv").unlink()  # carried forward from an earlier day
+    ticker.tick()
+    assert set(observed(ticker.tick())) == {"raw_call_logs", "raw_disposition_summary"}
+
+
+def test_a_re_drop_is_observed_again_with_its_new_fingerprint(instance, data_dir):
+    ticker = Ticker(instance, data_dir)
+    folder = write_day(data_dir, DAY)
+    ticker.tick()
+    first = ticker.tick()
+    report_like_the_daemon(instance, first)
+    old = day_fingerprint(folder)
+    redrop(folder)
+    assert ticker.tick().asset_events == []  # the re-drop is settling
+    second = ticker.tick()
+    new = day_fingerprint(folder)
+    assert new != old and [r.run_key for r in second.run_requests] == [f"{DAY}:{new}"]
+    events = observed(second)
+    assert set(events) == RAW_ASSETS
+    assert {e.partition for e in events.values()} == {DAY}
+    assert {e.metadata["landing_fingerprint"].value for e in events.values()} == {new}
+    assert events["raw_call_logs"].metadata["file_bytes"].value == (folder / "call_logs.csv").stat().st_size
+    report_like_the_daemon(instance, second)
+    history = stored_observations(instance, "raw_call_logs", DAY)  # newest first
+    assert [o.metadata["landing_fingerprint"].value for o in history] == [new, old]
+    assert ticker.tick().asset_events == []
+
+
+def test_an_adopted_day_is_observed_without_a_run(instance, data_dir):
+    instance.report_runless_asset_event(dg.AssetMaterialization("slack_summary", partition=DAY))
+    ticker = Ticker(instance, data_dir)
+    folder = write_day(data_dir, DAY)
+    result = ticker.tick()
+    assert result.run_requests == []
+    events = observed(result)
+    assert set(events) == RAW_ASSETS
+    for event in events.values():
+        assert event.partition == DAY and event.metadata["landing_status"].value == "adopted"
+        assert event.metadata["landing_fingerprint"].value == day_fingerprint(folder)
+    assert ticker.tick().asset_events == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from callops_dagster.transforms.landing import landed_days
 from callops_dagster.transforms.landing_watch import (
     WatchState,
     day_fingerprint,
+    files_fingerprint,
+    landed_files,
     parse_day,
     plan_tick,
     run_key,
@@ -203,3 +206,32 @@ def test_removed_days_leave_the_cursor(tmp_path):
     state = plan(tmp_path, plan(tmp_path, WatchState()).state).state
     shutil.rmtree(landing(tmp_path, DAY))
     assert plan(tmp_path, state).state == WatchState()
+
+
+def test_the_fingerprint_formula_is_the_one_cursors_already_hold(tmp_path):
+    """Name, size and mtime of each present file, contract order, one line each, sha256, 16 hex."""
+    folder = write_day(tmp_path, DAY)
+    lines = []
+    for name in ("call_logs.csv", "agent_roster.csv", "disposition_summary.csv"):
+        info = (folder / name).stat()
+        lines.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
+    expected = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+    assert day_fingerprint(folder) == expected == files_fingerprint(landed_files(folder))
+
+
+def test_the_plan_keeps_the_files_behind_each_ready_or_adopted_day(tmp_path):
+    write_day(tmp_path, DAY)
+    later = write_day(tmp_path, "2025-04-29")
+    (later / "agent_roster.csv").unlink()
+    first = plan(tmp_path, WatchState(), already_done=lambda: {DAY})
+    assert first.adopted == [DAY] and list(first.files) == [DAY]  # the settling day has none yet
+    second = plan(tmp_path, first.state)
+    assert list(second.files) == ["2025-04-29"]
+    files = second.files["2025-04-29"]
+    assert [f.name for f in files] == ["call_logs.csv", "disposition_summary.csv"]
+    assert files_fingerprint(files) == second.ready[0][1]
+    for landed in files:
+        info = landed.path.stat()
+        assert (landed.size, landed.mtime_ns) == (info.st_size, info.st_mtime_ns)
+    assert plan(tmp_path, second.state).files == {}
+    assert landed_files(tmp_path / "no-such-day") is None

@@ -59,23 +59,46 @@ def scan_landing(data_dir: Path) -> LandingScan:
     return LandingScan(days, tuple(sorted(ignored)))
 
 
-def day_fingerprint(folder: Path) -> str | None:
-    """A short hash of name, size and mtime of the day's files; None while a required one is missing.
+@dataclass(frozen=True)
+class LandedFile:
+    """One watched file of a landed day, as ``os.stat`` saw it."""
 
-    The roster takes part when present, so a roster dropped or corrected later is a re-drop too.
-    """
-    parts = []
+    name: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+def landed_files(folder: Path) -> tuple[LandedFile, ...] | None:
+    """The day's watched files that are there, in contract order; None while a required one is missing."""
+    found = []
     for name in WATCHED_FILES:
+        path = Path(folder) / name
         try:
-            info = os.stat(Path(folder) / name)
+            info = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
             info = None
         if info is None or not stat.S_ISREG(info.st_mode):
             if name in REQUIRED_FILES:
                 return None
             continue
-        parts.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
+        found.append(LandedFile(name, path, info.st_size, info.st_mtime_ns))
+    return tuple(found)
+
+
+def files_fingerprint(files: tuple[LandedFile, ...]) -> str:
+    """A short hash of the files' names, sizes and mtimes."""
+    parts = [f"{f.name}:{f.size}:{f.mtime_ns}" for f in files]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def day_fingerprint(folder: Path) -> str | None:
+    """A short hash of name, size and mtime of the day's files; None while a required one is missing.
+
+    The roster takes part when present, so a roster dropped or corrected later is a re-drop too.
+    """
+    files = landed_files(folder)
+    return None if files is None else files_fingerprint(files)
 
 
 def run_key(day: str, fingerprint: str) -> str:
@@ -127,6 +150,8 @@ class TickPlan:
     before_start: list[str] = field(default_factory=list)  # earlier than the first partition
     held_back: list[str] = field(default_factory=list)  # stable, over this tick's run limit
     adopted: list[str] = field(default_factory=list)  # already materialised when first seen
+    # The files behind each ready or adopted day's fingerprint, as stat saw them this tick.
+    files: dict[str, tuple[LandedFile, ...]] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for the tick log when nothing is requested."""
@@ -168,7 +193,8 @@ def plan_tick(
         key = day.isoformat()
         if key in state.launched:
             new.launched[key] = state.launched[key]
-        fingerprint = day_fingerprint(scan.days[day])
+        files = landed_files(scan.days[day])
+        fingerprint = None if files is None else files_fingerprint(files)
         if fingerprint is None:
             plan.incomplete.append(key)
         elif state.launched.get(key) == fingerprint:
@@ -179,6 +205,7 @@ def plan_tick(
                 if key in done:
                     new.launched[key] = fingerprint
                     plan.adopted.append(key)
+                    plan.files[key] = files
                     continue
             new.seen[key] = fingerprint
             plan.settling.append(key)
@@ -194,4 +221,5 @@ def plan_tick(
         else:
             new.launched[key] = fingerprint
             plan.ready.append((key, fingerprint))
+            plan.files[key] = files
     return plan
