@@ -35,6 +35,11 @@ START_SENSOR = """
 mutation Start($selector: SensorSelector!) { startSensor(sensorSelector: $selector) {
   __typename ... on Sensor { sensorState { status } } ... on PythonError { message } } }
 """
+OBSERVATIONS_QUERY = """
+query Observed($key: AssetKeyInput!, $day: String!) { assetOrError(assetKey: $key) {
+  ... on Asset { assetObservations(partitions: [$day]) {
+    partition metadataEntries { label ... on TextMetadataEntry { text } } } } } }
+"""
 WAIT_S = 120  # a ceiling against a hung server, not a timing assertion
 
 
@@ -58,6 +63,16 @@ class Webserver:
 
     def sensor_runs(self) -> list[dict]:
         return self.graphql(RUNS_QUERY)["runsOrError"]["results"]
+
+    def observed_fingerprints(self, asset: str, day: str) -> list[tuple[str, str]]:
+        """(partition, landing_fingerprint) of the asset's observations for ``day``, newest first."""
+        data = self.graphql(OBSERVATIONS_QUERY, {"key": {"path": [asset]}, "day": day})
+        return [
+            (event["partition"], entry["text"])
+            for event in data["assetOrError"]["assetObservations"]
+            for entry in event["metadataEntries"]
+            if entry["label"] == "landing_fingerprint"
+        ]
 
 
 def wait_for(predicate, what: str):
@@ -133,4 +148,9 @@ def test_sensor_runs_a_landed_day_once_and_its_re_drop_once_more(dev):
     assert summary["total_calls"].sum() == 9  # the corrected day's report
     keys = {tag["value"] for run in runs for tag in run["tags"] if tag["key"] == "dagster/run_key"}
     assert len(keys) == 2 and all(key.startswith(f"{DAY}:") for key in keys)
+    # The daemon stored the sensor's observations: the landed day shows on the raw assets.
+    fingerprints = [tag["value"] for run in runs for tag in run["tags"] if tag["key"] == "callops/landing_fingerprint"]
+    for asset in ("raw_call_logs", "raw_agent_roster", "raw_disposition_summary"):
+        observed = server.observed_fingerprints(asset, DAY)
+        assert sorted(observed) == sorted((DAY, fingerprint) for fingerprint in fingerprints), asset
     assert {tag["value"] for run in both for tag in run["tags"] if tag["key"] == "dagster/partition"} == {DAY}
