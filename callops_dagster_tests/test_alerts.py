@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 
 from callops_dagster.definitions import defs
+import callops_dagster.defs.alerts as alerts_module
 from callops_dagster.defs.alerts import ALERT_SENSOR, AlertCursor, run_alerts
 from callops_dagster.defs.slack import SlackResource
 from callops_dagster_tests.conftest import (
@@ -124,6 +125,20 @@ def test_an_alert_slack_refused_is_retried_next_tick_and_sent_once(data_dir, ins
         done = tick(instance, webhook(up.url), failed.cursor)
         tick(instance, webhook(up.url), done.cursor)
     assert len(up.requests) == 1
+
+
+def test_a_tick_past_its_time_budget_leaves_the_rest_for_the_next_tick(data_dir, instance, monkeypatch):
+    """A tick that ran over Dagster's sensor timeout would lose its cursor and resend alerts."""
+    write_day(data_dir, DAY, calls=missing_call_ids(DAY))
+    runs = [materialize_day(data_dir, DAY, instance) for _ in range(2)]
+    monkeypatch.setattr(alerts_module, "TICK_BUDGET_S", 0.0)  # any second alert would pass it
+    with FakeSlack() as slack:
+        first = tick(instance, webhook(slack.url))
+        assert len(slack.requests) == 1 and runs[0].run_id[:8] in slack.requests[0].text
+        assert "the rest on the next tick" in first.skip_reason.skip_message
+        second = tick(instance, webhook(slack.url), first.cursor)
+        tick(instance, webhook(slack.url), second.cursor)
+    assert [runs[i].run_id[:8] in r.text for i, r in enumerate(slack.requests)] == [True, True]
 
 
 def test_dry_run_sends_nothing_and_moves_on(data_dir, instance):

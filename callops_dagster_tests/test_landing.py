@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from callops_dagster.transforms.contract import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
-from callops_dagster.transforms.landing import choose_roster, landed_days, landing_file
+from callops_dagster.transforms.landing import choose_roster, landed_days, landing_file, newest_complete_day
 from callops_dagster.transforms.profiling import profile_raw
 from callops_dagster.transforms.reading import SourceFileError, read_landing_csv
 
@@ -237,3 +237,16 @@ def test_profile_of_a_header_only_file(tmp_path):
     result = profile(tmp_path, CALL_LOGS, CALL_HEADER)
     assert (result.records, result.malformed, result.missing_keys, result.duplicate_keys) == (0, 0, 0, 0)
     assert result.missing_key_share == 0.0
+
+
+def test_newest_complete_day_ignores_later_and_incomplete_folders(tmp_path):
+    """Slack posts only the newest day: a folder still landing must not make the day old."""
+    for day in ("2025-04-26", "2025-04-27", "2025-04-28", "2025-04-29"):
+        folder = tmp_path / "landing" / day
+        folder.mkdir(parents=True)
+        for name in ("call_logs.csv", "disposition_summary.csv"):
+            (folder / name).write_text("x\n")
+    (tmp_path / "landing" / "2025-04-28" / "disposition_summary.csv").unlink()  # incomplete
+    last_partition = dt.date(2025, 4, 28)  # 2025-04-29 is today: not a partition yet
+    assert newest_complete_day(tmp_path, last_partition) == dt.date(2025, 4, 27)
+    assert newest_complete_day(tmp_path, dt.date(2025, 4, 25)) is None

@@ -52,6 +52,22 @@ def test_429_without_retry_after_backs_off():
     assert sleeps == [1.0, 2.0]
 
 
+@pytest.mark.parametrize("value", ["nan", "NaN", "soon"])
+def test_a_retry_after_that_is_not_a_number_of_seconds_backs_off(value):
+    sleeps = Sleeps()
+    with FakeSlack([Reply(429, "rate_limited", {"Retry-After": value})]) as slack:
+        assert resource(slack.url).post("t", BLOCKS, sleep=sleeps) == 2
+    assert sleeps == [1.0]  # the ordinary backoff; nan used to reach time.sleep() and crash
+
+
+def test_a_caller_can_lower_the_wait_budget():
+    sleeps = Sleeps()
+    with FakeSlack([Reply(429, "rate_limited", {"Retry-After": "7"})]) as slack:
+        with pytest.raises(SlackDeliveryError, match="retry budget of 5 s"):
+            resource(slack.url).post("t", BLOCKS, sleep=sleeps, max_wait_s=5.0)
+    assert len(slack.requests) == 1 and sleeps == []
+
+
 def test_retry_after_beyond_the_budget_gives_up_at_once():
     sleeps = Sleeps()
     with FakeSlack([Reply(429, "rate_limited", {"Retry-After": "3600"})]) as slack:

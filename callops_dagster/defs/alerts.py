@@ -23,6 +23,7 @@ as the run cursor (so a refused alert is retried and a sent one is not repeated)
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -43,8 +44,13 @@ from callops_dagster.transforms.slack_blocks import (
 ALERT_SENSOR = "callops_run_alerts"
 PARTITION_TAG = "dagster/partition"
 RUNS_PER_TICK = 25
-# A tick must finish well inside the sensor timeout: a refused alert is retried next tick.
+# A tick must finish well inside Dagster's 60 s sensor timeout, or its cursor is lost and
+# alerts already sent go out again: each alert gets 2 tries and at most 5 s of Retry-After,
+# and no alert starts once the worst case of one more would pass the tick's budget (the rest
+# go on the next tick). A refused alert is retried next tick.
 ATTEMPTS_PER_TICK = 2
+ALERT_WAIT_S = 5.0
+TICK_BUDGET_S = 40.0
 FINISHED = (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE)
 
 
@@ -173,6 +179,8 @@ def run_alerts(context: dg.SensorEvaluationContext, slack: SlackResource) -> dg.
             cursor=AlertCursor(start).dump(), skip_reason="first tick: alerting on runs that finish from now on"
         )
     alerted = 0
+    started = time.monotonic()
+    worst_post_s = ATTEMPTS_PER_TICK * slack.timeout_s + ALERT_WAIT_S
     for record in finished_runs(instance, cursor.after):
         outcome = run_outcome(instance, record)
         if outcome is not None:  # an overdue day already alerted is not alerted again
@@ -183,8 +191,16 @@ def run_alerts(context: dg.SensorEvaluationContext, slack: SlackResource) -> dg.
         if text and slack.dry_run:
             context.log.info(f"Slack dry-run (SLACK_WEBHOOK_URL not set): alert not sent:\n{text}")
         elif text:
+            if alerted and time.monotonic() - started + worst_post_s > TICK_BUDGET_S:
+                return dg.SensorResult(
+                    cursor=cursor.dump(),
+                    skip_reason=f"{alerted} alert(s) sent; the rest on the next tick (tick time budget)",
+                )
             try:
-                slack.post(text, alert_blocks(text), log=context.log.warning, max_attempts=ATTEMPTS_PER_TICK)
+                slack.post(
+                    text, alert_blocks(text), log=context.log.warning,
+                    max_attempts=ATTEMPTS_PER_TICK, max_wait_s=ALERT_WAIT_S,
+                )
             except SlackDeliveryError as exc:
                 reason = f"alert for run {record.run_id[:8]} not delivered, retried next tick: {exc}"
                 context.log.error(reason)

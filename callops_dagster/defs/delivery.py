@@ -7,13 +7,15 @@ per-run overrides are the run tag ``callops/slack_post`` (``backfill`` or ``forc
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from callops_dagster.defs.slack import SlackDeliveryError, SlackResource
-from callops_dagster.transforms.landing import landed_days
+from callops_dagster.defs.partitions import daily_partitions
+from callops_dagster.transforms.landing import newest_complete_day
 from callops_dagster.transforms.slack_blocks import correction_text, summary_blocks
 from callops_dagster.transforms.slack_posts import (
     BACKFILL,
@@ -44,8 +46,9 @@ def deliver_summary(
 ) -> dict[str, Any]:
     """Post ``text`` for ``day`` when the rules say so; return the metadata that says what happened."""
     mode = _post_mode(context)
-    days = landed_days(data_dir)
-    newest = days[-1].isoformat() if days else None
+    last_partition = dt.date.fromisoformat(daily_partitions.get_last_partition_key())
+    newest_day = newest_complete_day(data_dir, last_partition)
+    newest = newest_day.isoformat() if newest_day else None
     ledger = ledger_path(data_dir, day)
     try:
         posts = read_posts(ledger)

@@ -11,6 +11,7 @@ bounded in total wait.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -76,9 +77,11 @@ def _retry_after(headers: Mapping[str, Any]) -> float | None:
     """Seconds from a ``Retry-After: <seconds>`` header; None when absent or a date."""
     value = _header(headers, "Retry-After")
     try:
-        return max(float(value), 0.0) if value is not None else None
+        seconds = float(value) if value is not None else None
     except ValueError:
         return None
+    # nan would pass every budget comparison and then crash time.sleep(); inf is over any budget.
+    return None if seconds is None or math.isnan(seconds) else max(seconds, 0.0)
 
 
 def _describe(exc: Exception) -> str:
@@ -116,12 +119,13 @@ class SlackResource(dg.ConfigurableResource):
         log: Callable[[str], None] = lambda _: None,
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int | None = None,
+        max_wait_s: float | None = None,
     ) -> int:
         """Send ``text`` (the notification text) and ``blocks``; return the attempts used.
 
         Raises SlackDeliveryError (URL-free) when Slack refuses the message or the retry
-        budget runs out. ``max_attempts`` lowers the configured number (a sensor tick must
-        stay short). Must not be called in dry-run.
+        budget runs out. ``max_attempts`` and ``max_wait_s`` lower the configured ones (a
+        sensor tick must stay short). Must not be called in dry-run.
         """
         url = (self.webhook_url or "").strip()
         if not url:
@@ -131,6 +135,7 @@ class SlackResource(dg.ConfigurableResource):
         _secrets.add(url)
         client = WebhookClient(url, timeout=self.timeout_s, retry_handlers=[], logger=SDK_LOGGER)
         waited = 0.0
+        wait_budget = min(self.max_wait_s, self.max_wait_s if max_wait_s is None else max_wait_s)
         attempts = max(min(self.max_attempts, max_attempts or self.max_attempts), 1)
         for attempt in range(1, attempts + 1):
             wait = self.backoff_s * 2 ** (attempt - 1)
@@ -150,10 +155,10 @@ class SlackResource(dg.ConfigurableResource):
                     raise SlackDeliveryError(f"{problem}; not retried (check the webhook and the payload)")
             if attempt == attempts:
                 raise SlackDeliveryError(f"{problem}; gave up after {attempt} attempts")
-            if waited + wait > self.max_wait_s:
+            if waited + wait > wait_budget:
                 raise SlackDeliveryError(
                     f"{problem}; gave up after {attempt} attempt(s): waiting {wait:g} s more would "
-                    f"pass the retry budget of {self.max_wait_s:g} s"
+                    f"pass the retry budget of {wait_budget:g} s"
                 )
             log(f"{problem}; retrying in {wait:g} s (attempt {attempt + 1} of {attempts})")
             sleep(wait)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callops_dagster.transforms.contract import AGENT_ROSTER, SourceSpec
-from callops_dagster.transforms.landing_watch import scan_landing
+from callops_dagster.transforms.landing_watch import landed_files, scan_landing
 from callops_dagster.transforms.reading import RawTable, SourceFileError, read_landing_csv
 
 
@@ -23,6 +23,17 @@ def landing_file(data_dir: Path, day: dt.date, spec: SourceSpec) -> Path:
 def landed_days(data_dir: Path) -> list[dt.date]:
     """Every folder under ``landing/`` whose name is a date, ascending; others are ignored."""
     return sorted(scan_landing(data_dir).days)
+
+
+def newest_complete_day(data_dir: Path, last_day: dt.date) -> dt.date | None:
+    """The latest day up to ``last_day`` (the newest partition) whose required files are all there.
+
+    A folder for a later day (today's, still landing) or one missing a required file does
+    not count: it must not make the day being finished look like an old one.
+    """
+    days = scan_landing(data_dir).days
+    complete = [d for d, folder in days.items() if d <= last_day and landed_files(folder) is not None]
+    return max(complete, default=None)
 
 
 @dataclass
