@@ -29,7 +29,7 @@ def transform_chain(data_dir: Path, day: dt.date, out_dir: Path, min_calls: int 
     from callops_dagster.transforms.message import DataQuality, build_slack_message
     from callops_dagster.transforms.metrics import summarise_agent_day
     from callops_dagster.transforms.reading import read_landing_csv
-    from callops_dagster.transforms.reports import csv_text, summary_csv_text
+    from callops_dagster.transforms.reports import rejected_rows_csv_text, summary_csv_text
     from callops_dagster.transforms.validation import (
         validate_agent_roster,
         validate_call_logs,
@@ -66,7 +66,7 @@ def transform_chain(data_dir: Path, day: dt.date, out_dir: Path, min_calls: int 
     }
     paths["summary"].write_text(summary_csv_text(summary), encoding="utf-8")
     paths["message"].write_text(build_slack_message(summary, day, quality, min_calls), encoding="utf-8")
-    paths["rejected"].write_text(csv_text(rejected), encoding="utf-8")
+    paths["rejected"].write_text(rejected_rows_csv_text(rejected), encoding="utf-8")
     return paths
 
 

@@ -21,7 +21,7 @@ from callops_dagster.transforms.joining import build_agent_day
 from callops_dagster.transforms.message import DataQuality, build_slack_message
 from callops_dagster.transforms.metrics import round_half_up, summarise_agent_day, summary_csv_frame
 from callops_dagster.transforms.reading import read_landing_csv
-from callops_dagster.transforms.reports import summary_csv_text
+from callops_dagster.transforms.reports import rejected_rows_csv_text, summary_csv_text
 from callops_dagster.transforms.validation import (
     validate_agent_roster,
     validate_call_logs,
@@ -365,3 +365,23 @@ def test_message_shows_five_eighths_as_63_percent(tmp_path):
                           agents_not_in_roster=0, roster_day=DAY, day=DAY)
     message = build_slack_message(frame, DAY, quality, min_calls=5)
     assert message.splitlines()[1] == "Top Performer: Ravi Sharma (63% connect rate)"
+
+
+def test_rejected_rows_csv_keeps_raw_text_whole_and_empty_apart_from_missing():
+    rejected = pd.DataFrame({
+        "source": pd.Series(["call_logs.csv", "agent_roster.csv"], dtype="str"),
+        "row_number": pd.Series([3, 7], dtype="int64"),
+        "reason": pd.Series(["malformed_row", "missing_org_id"], dtype="str"),
+        "org_id": pd.Series([None, ""], dtype="str"),  # missing (not in the record) vs empty
+        "raw_text": pd.Series(['C1,"Hyderabad, ""T"" B"\nnext', None], dtype="str"),
+    })
+    text = rejected_rows_csv_text(rejected)
+
+    assert text.splitlines()[0] == "source,row_number,reason,org_id,raw_text"
+    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    assert rows == [
+        ["call_logs.csv", "3", "malformed_row", "", 'C1,"Hyderabad, ""T"" B"\nnext'],
+        ["agent_roster.csv", "7", "missing_org_id", "", ""],
+    ]
+    assert ',"",' in text.splitlines()[-1]  # the empty org_id is quoted, the missing one is not
+    assert text.endswith("\n")

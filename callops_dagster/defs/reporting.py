@@ -21,7 +21,7 @@ from callops_dagster.transforms.contract import SOURCES
 from callops_dagster.transforms.late_rows import late_rows
 from callops_dagster.transforms.message import DataQuality, build_slack_message
 from callops_dagster.transforms.metrics import SUMMARY_COLUMNS, summarise_agent_day
-from callops_dagster.transforms.reports import csv_text, publish_reports, summary_csv_text
+from callops_dagster.transforms.reports import publish_reports, rejected_rows_csv_text, summary_csv_text
 from callops_dagster.transforms.trend import day_figures
 
 GROUP = "reporting"
@@ -166,7 +166,7 @@ def slack_summary(
         {
             MESSAGE_FILE: text,
             SUMMARY_FILE: summary_csv_text(agent_performance_summary),
-            REJECTED_ROWS_FILE: csv_text(rejected_rows),
+            REJECTED_ROWS_FILE: rejected_rows_csv_text(rejected_rows),
         },
     )
     context.log.info(f"Slack summary for {day}:\n{text}")

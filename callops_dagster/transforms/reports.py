@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from callops_dagster.transforms.metrics import summary_csv_frame
 
@@ -37,6 +39,24 @@ def write_atomic(path: Path, content: str | bytes) -> Path:
 def csv_text(frame: pd.DataFrame) -> str:
     """RFC 4180 CSV with LF line ends and empty fields for missing values."""
     return frame.to_csv(index=False, lineterminator="\n")
+
+
+def rejected_rows_csv_text(rejected: pd.DataFrame) -> str:
+    """``rejected_rows.csv``: RFC 4180, every text value quoted, a missing one left empty.
+
+    Written by pyarrow's CSV writer, about 10x faster than ``DataFrame.to_csv`` on the
+    hundred thousand rejected rows of a million-row day (benchmarks/). It quotes every text
+    value, so an empty value read from the file (``""``) stays apart from a column that does
+    not apply to the row's source file (nothing). The header is written as pandas would.
+    """
+    header = pd.DataFrame(columns=rejected.columns).to_csv(index=False, lineterminator="\n")
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(
+        pa.Table.from_pandas(rejected, preserve_index=False),
+        sink,
+        write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+    )
+    return header + sink.getvalue().to_pybytes().decode("utf-8")
 
 
 def summary_csv_text(summary: pd.DataFrame) -> str:
