@@ -178,7 +178,7 @@ EXPLANATIONS = [
     "  keys, dates, timestamps, statuses and durations are checked, call_ids are hashed for",
     "  duplicates, the agent-day groupby runs and three files are written. In the profile the",
     "  read is roughly a quarter of a and validation a third; the rest is the groupby, metrics",
-    "  and the rejected-rows CSV (pandas `to_csv`). A chain that must look at every value cannot come",
+    "  and writing the rejected-rows CSV. A chain that must look at every value cannot come",
     "  within 3x of a bare parse on this machine; that target is missed by design, not by waste.",
     "- **a vs b (DuckDB).** DuckDB runs the rules as one multi-threaded plan and never",
     "  materialises a table it does not need; a builds pandas columns between steps (trimmed",
