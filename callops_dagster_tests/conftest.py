@@ -59,6 +59,17 @@ def copy_golden(data_dir: Path) -> Path:
 
 
 @pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty data directory (landing/, warehouse/, reports/ appear as tests write them)."""
+    return tmp_path / "data"
+
+
+# Per-partition asset checks in the design: 3 per landing file, 2 per validated table,
+# 2 on agent_day, 1 on rejected_rows (late_rows), 5 on the summary (4 rules + trend).
+CHECKS_PER_DAY = 23
+
+
+@pytest.fixture
 def golden_dir(tmp_path: Path) -> Path:
     """A data dir holding a copy of the golden day's landing files (and nothing else)."""
     return copy_golden(tmp_path / "data")

@@ -4,7 +4,6 @@ and one per newly overdue day of the freshness check."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -25,11 +24,6 @@ from callops_dagster_tests.fake_slack import SECRET, FakeSlack, Reply
 from callops_dagster_tests.test_freshness import SUMMARY, evaluate, expected_day
 
 DAY = "2025-04-28"
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
 
 
 def tick(instance: dg.DagsterInstance, slack: SlackResource, cursor: str | None = "0") -> dg.SensorResult:

@@ -23,6 +23,7 @@ from callops_dagster.transforms.columns import (
     origins,
 )
 from callops_dagster_tests.conftest import (
+    CHECKS_PER_DAY,
     GOLDEN_DAY,
     copy_golden,
     ephemeral_instance,
@@ -119,7 +120,7 @@ def test_landing_assets_are_tagged_with_their_source_system():
 
 def test_every_check_has_a_description():
     specs = [c for a in defs.assets for c in a.check_specs]
-    assert len(specs) == 23  # 21 + figures_in_trend + late_rows
+    assert len(specs) == CHECKS_PER_DAY
     assert all(c.description and len(c.description) > 10 for c in specs)
 
 

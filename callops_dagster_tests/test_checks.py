@@ -21,6 +21,7 @@ from callops_dagster.defs import check_names as checks
 from callops_dagster.definitions import defs
 from callops_dagster.transforms.contract import SOURCES
 from callops_dagster_tests.conftest import (
+    CHECKS_PER_DAY,
     CALL_HEADER,
     CLEAN_ROSTER,
     DISPOSITION_HEADER,
@@ -80,11 +81,6 @@ def assert_blocked(result, data_dir: Path) -> None:
     assert not warehouse_file(data_dir, "agent_day", DAY).exists()
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
 # ---------------------------------------------------------------- all checks pass
 
 
@@ -92,7 +88,7 @@ def test_every_check_is_evaluated_and_passes_on_a_clean_day(data_dir, instance):
     write_day(data_dir, DAY)
     result = materialize_day(data_dir, DAY, instance)
     assert result.success
-    assert len(ALL_CHECK_KEYS) == 23  # 21 + figures_in_trend + late_rows
+    assert len(ALL_CHECK_KEYS) == CHECKS_PER_DAY
     assert set(check_evaluations(result)) == ALL_CHECK_KEYS
     assert failed_checks(result) == {}
     roster = asset_metadata(result, "raw_agent_roster")

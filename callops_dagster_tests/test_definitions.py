@@ -14,7 +14,7 @@ import pytest
 from callops_dagster.definitions import defs
 from callops_dagster.defs.partitions import daily_partitions
 from callops_dagster.settings import SETTINGS
-from callops_dagster_tests.conftest import cli_env
+from callops_dagster_tests.conftest import CHECKS_PER_DAY, cli_env
 
 DAGSTER = Path(sys.executable).parent / "dagster"
 GROUPS = {
@@ -48,7 +48,7 @@ def test_every_asset_and_check_shares_one_daily_partitioning():
     for spec in defs.resolve_all_asset_specs():
         assert spec.partitions_def == daily_partitions, spec.key
     check_specs = [c for a in defs.assets for c in a.check_specs]
-    assert len(check_specs) == 23  # 21 + figures_in_trend + late_rows
+    assert len(check_specs) == CHECKS_PER_DAY
     for check in check_specs:
         assert check.partitions_def == daily_partitions, check.key
 

@@ -26,11 +26,6 @@ def instance():
         yield inst
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
 class Ticker:
     """Evaluates the sensor tick after tick, carrying the cursor like the daemon."""
 

@@ -5,17 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from callops_dagster.defs import check_names as checks
 from callops_dagster_tests.conftest import check_eval, clean_calls, materialize_day, reports_dir, write_day
 
 DAY = "2025-04-28"
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
 
 
 def fifth_line(data_dir: Path) -> str:

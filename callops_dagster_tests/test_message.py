@@ -12,7 +12,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from callops_dagster.transforms.contract import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
 from callops_dagster.transforms.joining import build_agent_day

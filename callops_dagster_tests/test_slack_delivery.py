@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from callops_dagster.defs.delivery import POST_TAG
 from callops_dagster.defs.slack import WEBHOOK_ENV, SlackResource
@@ -41,11 +40,6 @@ def webhook(monkeypatch, url: str, **overrides) -> SlackResource:
 
 def message(data_dir: Path, day: str = DAY) -> str:
     return (reports_dir(data_dir, day) / "slack_message.txt").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
 
 
 def test_without_a_webhook_it_is_a_dry_run(data_dir, instance):

@@ -7,7 +7,7 @@ import re
 
 from callops_dagster.defs import check_names as checks
 from callops_dagster.transforms.columns import TABLES
-from callops_dagster_tests.conftest import REPORT_FILES, reports_dir
+from callops_dagster_tests.conftest import CHECKS_PER_DAY, REPORT_FILES, reports_dir
 from callops_dagster_tests.ui.conftest import (
     ASSETS, CHECKS, DAY, FRESHNESS_CHECK, GROUPS, JOB, RANGE, materialized_days,
 )
@@ -183,7 +183,7 @@ def test_check_results_of_the_partition_match_the_cli_run(launched, server, ui):
             ui_results[(asset, name)] = evaluation["success"]
             if evaluation["severity"] == "ERROR":
                 assert evaluation["success"], (asset, name)  # a failing ERROR check blocks the day
-    assert len(ui_results) == 23
+    assert len(ui_results) == CHECKS_PER_DAY
     assert ui_results == cli_results
     assert not all(ui_results.values())  # the generated day's defects raise warnings
 
