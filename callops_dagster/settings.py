@@ -6,6 +6,7 @@
 | CALLOPS_START_DATE | 2025-01-01 | first daily partition |
 | CALLOPS_TIMEZONE | Asia/Kolkata | the partitions' and the schedule's timezone |
 | CALLOPS_SCHEDULE_HOUR | 4 | hour of the day (in that timezone) the daily schedule runs |
+| CALLOPS_DURATION_UNIT | minutes | unit of call_logs.csv's duration: minutes or seconds |
 | CALLOPS_MIN_CALLS | 5 | calls an agent-day needs to be top performer |
 | CALLOPS_MISSING_KEY_ERROR_SHARE | 0.2 | share of a file's rows with missing keys that blocks the day |
 | CALLOPS_KNOWN_STATUSES | completed,connected,... | statuses that are not counted as unknown_status |
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callops_dagster.transforms.contract import DEFAULT_KNOWN_STATUSES
+from callops_dagster.transforms.durations import DURATION_UNITS, MINUTES
 
 
 class SettingsError(ValueError):
@@ -43,6 +45,7 @@ class Settings:
     missing_key_error_share: float
     known_statuses: tuple[str, ...]
     max_file_mb: int
+    duration_unit: str = MINUTES
     trend_deviations: float = 3.5
     trend_min_history: int = 3
     freshness_deadline_hours: int = 6
@@ -72,6 +75,7 @@ class Settings:
             missing_key_error_share=get("CALLOPS_MISSING_KEY_ERROR_SHARE", "0.2", float),
             known_statuses=tuple(s.strip().lower() for s in statuses.split(",") if s.strip()),
             max_file_mb=get("CALLOPS_MAX_FILE_MB", "2048", int),
+            duration_unit=get("CALLOPS_DURATION_UNIT", MINUTES, _one_of(DURATION_UNITS)),
             trend_deviations=get("CALLOPS_TREND_DEVIATIONS", "3.5", _positive(float)),
             trend_min_history=get("CALLOPS_TREND_MIN_HISTORY", "3", _positive(int)),
             freshness_deadline_hours=get("CALLOPS_FRESHNESS_DEADLINE_HOURS", "6", _hour),
@@ -91,6 +95,18 @@ def _positive(parse):
         return value
 
     return parse_positive
+
+
+def _one_of(choices: tuple[str, ...]):
+    """A parser accepting one of ``choices`` (case and surrounding space ignored)."""
+
+    def parse_choice(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value
+
+    return parse_choice
 
 
 def _hour(raw: str) -> int:

@@ -1,4 +1,8 @@
-"""The golden example, reproduced exactly by materialising every asset of the day."""
+"""The golden example, reproduced exactly by materialising every asset of the day.
+
+Its durations are seconds (contract v2: ``CALLOPS_DURATION_UNIT=seconds``); run under the
+default unit (minutes), its ``duration_unit_plausible`` check warns.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import csv
 import os
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import pytest
 
@@ -13,6 +18,7 @@ from callops_dagster_tests.conftest import (
     ALL_ASSETS,
     GOLDEN_DAY,
     GOLDEN_FIXTURE,
+    check_eval,
     REPORT_FILES,
     copy_golden,
     ephemeral_instance,
@@ -21,6 +27,7 @@ from callops_dagster_tests.conftest import (
     reports_dir,
 )
 
+SECONDS = {"duration_unit": "seconds"}
 ALL_ASSET_KEYS = {key.to_user_string() for a in ALL_ASSETS for key in a.keys}
 
 
@@ -34,7 +41,7 @@ def golden_run(tmp_path_factory):
     """One run of every asset over a copy of the golden day (shared by this module)."""
     data_dir = copy_golden(tmp_path_factory.mktemp("golden") / "data")
     instance = ephemeral_instance()
-    result = materialize_day(data_dir, GOLDEN_DAY, instance)
+    result = materialize_day(data_dir, GOLDEN_DAY, instance, **SECONDS)
     yield data_dir, instance, result
     instance.dispose()
 
@@ -99,7 +106,7 @@ def test_rematerialising_is_idempotent(golden_run):
     everything = files_under(data_dir)
     before = {p: p.read_bytes() for p in [*reports, *parquet]}
 
-    again = materialize_day(data_dir, GOLDEN_DAY, instance)
+    again = materialize_day(data_dir, GOLDEN_DAY, instance, **SECONDS)
 
     assert again.success
     changed = [str(p.relative_to(data_dir)) for p in before if p.read_bytes() != before[p]]
@@ -109,7 +116,7 @@ def test_rematerialising_is_idempotent(golden_run):
 
 def test_rematerialising_does_not_duplicate_rows(golden_run):
     data_dir, instance, _ = golden_run
-    materialize_day(data_dir, GOLDEN_DAY, instance)
+    materialize_day(data_dir, GOLDEN_DAY, instance, **SECONDS)
     summary = pd.read_csv(reports_dir(data_dir, GOLDEN_DAY) / "agent_performance_summary.csv", dtype=str)
     assert len(summary) == 10
     assert not summary.duplicated(["call_date", "org_id", "agent_id"]).any()
@@ -123,3 +130,23 @@ def test_rematerialising_does_not_duplicate_rows(golden_run):
     assert summary["total_calls"].astype(int).sum() == 82
     message = (reports_dir(data_dir, GOLDEN_DAY) / "slack_message.txt").read_text(encoding="utf-8")
     assert message.count("Agent Summary for") == 1
+
+
+def test_duration_unit_is_plausible_under_seconds(golden_run):
+    _, _, result = golden_run
+    verdict = check_eval(result, "call_logs", "duration_unit_plausible")
+    assert verdict.passed
+
+
+def test_duration_unit_warns_under_the_default_minutes(tmp_path):
+    """The golden durations (median 270) read as minutes: the check names the fix."""
+    data_dir = copy_golden(tmp_path / "data")
+    instance = ephemeral_instance()
+    try:
+        result = materialize_day(data_dir, GOLDEN_DAY, instance, selection=["raw_call_logs", "call_logs", "call_logs_rejected"])
+    finally:
+        instance.dispose()
+    verdict = check_eval(result, "call_logs", "duration_unit_plausible")
+    assert not verdict.passed
+    assert verdict.severity == dg.AssetCheckSeverity.WARN
+    assert "looks like seconds; set CALLOPS_DURATION_UNIT=seconds" in verdict.description

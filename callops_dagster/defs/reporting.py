@@ -17,7 +17,7 @@ from callops_dagster.defs.partitions import check_spec, daily_partitions, partit
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.defs.slack import SlackResource
 from callops_dagster.defs.trend import trend_check_spec, trend_check_result
-from callops_dagster.transforms.contract import SOURCES
+from callops_dagster.transforms.contract import CALL_ID_CONFLICT, CALL_LOGS, SOURCES
 from callops_dagster.transforms.late_rows import late_rows
 from callops_dagster.transforms.message import DataQuality, build_slack_message
 from callops_dagster.transforms.metrics import SUMMARY_COLUMNS, summarise_agent_day
@@ -132,6 +132,9 @@ def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, reje
         roster_day=pd.Timestamp(roster["roster_day"]).date(),
         day=day,
         late_rows=late_rows(rejected, day),
+        call_id_conflicts=int(
+            latest_partition_metadata(context, CALL_LOGS.name).get(f"warning_{CALL_ID_CONFLICT}", 0)
+        ),
     )
 
 

@@ -21,6 +21,8 @@ class CallopsConfig(dg.ConfigurableResource):
     missing_key_error_share: float = SETTINGS.missing_key_error_share
     known_statuses: list[str] = list(SETTINGS.known_statuses)
     max_file_mb: int = SETTINGS.max_file_mb
+    duration_unit: str = SETTINGS.duration_unit
+    timezone: str = SETTINGS.timezone
     trend_deviations: float = SETTINGS.trend_deviations
     trend_min_history: int = SETTINGS.trend_min_history
 

@@ -23,6 +23,8 @@ from callops_dagster.transforms.contract import (
     DISPOSITION_SUMMARY,
     SourceSpec,
 )
+from callops_dagster.transforms.contract import CALL_ID_CONFLICT
+from callops_dagster.transforms.durations import unit_verdict
 from callops_dagster.transforms.schemas import SCHEMAS, schema_failures
 from callops_dagster.transforms.validation import (
     Validated,
@@ -37,18 +39,19 @@ Validator = Callable[[pd.DataFrame, dg.AssetExecutionContext, CallopsConfig], Va
 
 VALIDATORS: dict[str, Validator] = {
     CALL_LOGS.name: lambda raw, context, config: validate_call_logs(
-        raw, partition_day(context), config.known_statuses
+        raw, partition_day(context), config.known_statuses, config.duration_unit, config.timezone
     ),
     DISPOSITION_SUMMARY.name: lambda raw, context, config: validate_disposition_summary(
-        raw, partition_day(context)
+        raw, partition_day(context), config.timezone
     ),
     AGENT_ROSTER.name: lambda raw, context, config: validate_agent_roster(raw),
 }
 DESCRIPTIONS = {
     CALL_LOGS.name: (
-        "Kept call attempts: trimmed, status lower-cased, one row per call_id (the latest "
-        "created_ts wins, ties to the later row), duration as exact decimal seconds "
-        "(null when not a plain number)."
+        "Kept call attempts: trimmed, status lower-cased, one row per call (call_id, org_id, "
+        "agent_id, installment_id; the latest created_ts wins, ties to the later row; calls "
+        "sharing only a call_id are all kept), duration as exact decimal seconds read in "
+        "CALLOPS_DURATION_UNIT (null when not a plain number)."
     ),
     DISPOSITION_SUMMARY.name: (
         "Kept login records: one per (org_id, agent_id, call_date), the earliest login_time "
@@ -66,7 +69,8 @@ def rejected_asset_name(spec: SourceSpec) -> str:
 
 
 def _check_specs(spec: SourceSpec) -> list[dg.AssetCheckSpec]:
-    return [
+    extra = CALL_LOGS_CHECKS if spec == CALL_LOGS else []
+    return extra + [
         check_spec(
             checks.KEYS_NON_NULL_UNIQUE,
             spec.name,
@@ -78,6 +82,60 @@ def _check_specs(spec: SourceSpec) -> list[dg.AssetCheckSpec]:
             spec.name,
             blocking=True,
             description="Records read (the reader's count) = rows kept + rows rejected.",
+        ),
+    ]
+
+
+CALL_LOGS_CHECKS = [
+    check_spec(
+        checks.CALL_ID_CONFLICT,
+        CALL_LOGS.name,
+        description=(
+            "WARN when kept calls of different agents or loans share a call_id (colliding ids: "
+            "all kept, none dropped), with the number of call_ids and a sample."
+        ),
+    ),
+    check_spec(
+        checks.DURATION_UNIT_PLAUSIBLE,
+        CALL_LOGS.name,
+        description=(
+            "WARN when the median of the day's positive durations does not fit "
+            "CALLOPS_DURATION_UNIT (above 60 for minutes, below 20 for seconds)."
+        ),
+    ),
+]
+
+
+def _call_logs_check_results(result: Validated, config: CallopsConfig) -> list[dg.AssetCheckResult]:
+    """The call_logs-only checks: colliding call_ids and the duration unit's plausibility."""
+    conflicts = result.warnings[CALL_ID_CONFLICT]
+    sample = result.samples[CALL_ID_CONFLICT]
+    verdict = unit_verdict(result.kept["duration_s"], config.duration_unit)
+    return [
+        dg.AssetCheckResult(
+            asset_key=CALL_LOGS.name,
+            check_name=checks.CALL_ID_CONFLICT,
+            passed=conflicts == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{conflicts} call_ids shared by different calls (kept)" if conflicts else None,
+            metadata={
+                "call_ids_shared": conflicts,
+                "calls_with_shared_ids": int(result.kept["call_id"].duplicated(keep=False).sum()),
+                "sample": dg.MetadataValue.md(sample.to_markdown(index=False) if len(sample) else "_none_"),
+            },
+        ),
+        dg.AssetCheckResult(
+            asset_key=CALL_LOGS.name,
+            check_name=checks.DURATION_UNIT_PLAUSIBLE,
+            passed=verdict.passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=verdict.text,
+            metadata={
+                "duration_unit": config.duration_unit,
+                "positive_durations": verdict.positive_durations,
+                "median_duration": verdict.median if verdict.median is not None else float("nan"),
+                "summary": verdict.text,
+            },
         ),
     ]
 
@@ -152,6 +210,8 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 ),
             },
         )
+        if spec == CALL_LOGS:
+            yield from _call_logs_check_results(result, callops)
         accounted = len(result.kept) + len(result.rejected)
         yield dg.AssetCheckResult(
             asset_key=spec.name,

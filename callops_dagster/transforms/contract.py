@@ -43,7 +43,9 @@ CALL_LOGS = SourceSpec(
         "call_date",
     ),
     keys=("call_id", "agent_id", "org_id", "call_date"),
-    dedupe_key=("call_id",),
+    # (v2) Versions of one call share all four; rows sharing only the call_id are different
+    # calls whose ids collide (kept, counted as call_id_conflict).
+    dedupe_key=("call_id", "org_id", "agent_id", "installment_id"),
 )
 AGENT_ROSTER = SourceSpec(
     name="agent_roster",
@@ -91,7 +93,9 @@ REASON_CODES: tuple[str, ...] = (
 UNKNOWN_STATUS = "unknown_status"
 BAD_DURATION = "bad_duration"
 MISSING_INSTALLMENT_ID = "missing_installment_id"
-WARNING_KINDS: tuple[str, ...] = (UNKNOWN_STATUS, BAD_DURATION, MISSING_INSTALLMENT_ID)
+BAD_CREATED_TS = "bad_created_ts"
+CALL_ID_CONFLICT = "call_id_conflict"
+BAD_LOGIN_TIME = "bad_login_time"
 
 # Union of every source's columns: the raw-value columns of rejected_rows.csv.
 RAW_VALUE_COLUMNS: tuple[str, ...] = tuple(

@@ -25,6 +25,7 @@ class DataQuality:
     roster_day: dt.date
     day: dt.date
     late_rows: LateRows = field(default_factory=LateRows)
+    call_id_conflicts: int = 0  # call_ids shared by different (kept) calls
 
     @property
     def roster_carried_forward(self) -> bool:
@@ -80,7 +81,8 @@ def day_average_minutes(summary: pd.DataFrame) -> Fraction | None:
 
 def quality_line(quality: DataQuality) -> str:
     """Line five: rejected rows and their share, agents outside the roster, roster used,
-    then late rows (calls of earlier days in today's file) when there are any."""
+    then late rows (calls of earlier days in today's file) and call_ids shared by different
+    calls, when there are any."""
     parts = [
         f"{quality.rows_rejected} of {_plural(quality.rows_read, 'row')} rejected "
         f"({_percent(quality.rows_rejected, quality.rows_read, 1)})",
@@ -93,6 +95,8 @@ def quality_line(quality: DataQuality) -> str:
         parts.append(f"roster of {quality.roster_day.isoformat()}")
     if late := late_rows_text(quality.late_rows):
         parts.append(late)
+    if quality.call_id_conflicts:
+        parts.append(f"{_plural(quality.call_id_conflicts, 'call_id')} shared by different calls (kept)")
     return "Data quality: " + "; ".join(parts)
 
 

@@ -23,9 +23,10 @@ class RawProfile:
 
 def profile_raw(frame: pd.DataFrame, spec: SourceSpec) -> RawProfile:
     """Count the key defects of a raw file (values trimmed, as the row rules see them)."""
-    formed = frame.loc[frame[RAW_TEXT].isna(), list(spec.keys)]  # only the key columns
-    keys = pd.DataFrame({k: formed[k].str.strip() for k in spec.keys})
-    missing = keys.eq("").any(axis=1)
+    columns = list(dict.fromkeys([*spec.keys, *spec.dedupe_key]))  # only the key columns
+    formed = frame.loc[frame[RAW_TEXT].isna(), columns]
+    keys = pd.DataFrame({k: formed[k].str.strip() for k in columns})
+    missing = keys.loc[:, list(spec.keys)].eq("").any(axis=1)
     complete = keys.loc[~missing, list(spec.dedupe_key)]
     # Rows whose key appeared on an earlier row = rows - distinct keys (a hash count of the
     # keys, cheaper than marking each duplicate row of a million).

@@ -24,15 +24,17 @@ ROW_NUMBER_COLUMN = pa.Column("int64", pa.Check.ge(1), unique=True, name="row_nu
 CALL_LOGS_SCHEMA = pa.DataFrameSchema(
     {
         "row_number": ROW_NUMBER_COLUMN,
-        "call_id": _key("call_id", unique=True),
+        "call_id": _key("call_id"),
         "org_id": _key("org_id"),
         "agent_id": _key("agent_id"),
         "installment_id": _text("installment_id"),
         "status": _text("status"),
         "is_completed": pa.Column("bool", name="is_completed"),
-        "created_ts": pa.Column("datetime64[s]", nullable=True, name="created_ts"),
+        "created_ts": pa.Column("datetime64[us]", nullable=True, name="created_ts"),
         "call_date": _key("call_date"),
     },
+    # (v2) A call's identity; rows sharing only the call_id are different calls.
+    unique=["call_id", "org_id", "agent_id", "installment_id"],
     strict=False,
     name="call_logs",
 )

@@ -18,7 +18,10 @@ import pyarrow.compute as pc
 from callops_dagster.transforms.contract import (
     AGENT_ROSTER,
     BAD_CALL_DATE,
+    BAD_CREATED_TS,
     BAD_DURATION,
+    BAD_LOGIN_TIME,
+    CALL_ID_CONFLICT,
     CALL_DATE_OUTSIDE_PARTITION,
     CALL_LOGS,
     COMPLETED_STATUS,
@@ -35,43 +38,31 @@ from callops_dagster.transforms.contract import (
     SourceSpec,
     missing_reason,
 )
+from callops_dagster.transforms.datetimes import DEFAULT_TIMEZONE, parse_created_ts, parse_login_time
+from callops_dagster.transforms.durations import MINUTES, exact_seconds, valid_durations
 from callops_dagster.transforms.reading import ROW_NUMBER
 
 REASON = "reason"
 # ASCII digits only: Python's \d also matches other scripts' digits ("٦٠"), which no
 # parser downstream reads as a number.
 DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-TIMESTAMP_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
-DURATION_RE = r"^[0-9]+(\.[0-9]+)?$"
-# Exact decimal arithmetic holds 76 digits; a duration needing more (with room for the day's
-# sum) cannot be summed exactly and is treated as a bad duration. None exists in practice.
-MAX_DURATION_DIGITS = 76 - 10
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+CONFLICT_SAMPLE_ROWS = 10
 
 
 @dataclass
 class Validated:
-    """The kept rows, the rejected rows (in ``REJECTED_COLUMNS`` form) and warning counts."""
+    """The kept rows, the rejected rows (in ``REJECTED_COLUMNS`` form) and warning counts.
+
+    ``samples`` holds a few example rows per warning that has them (``call_id_conflict``).
+    """
 
     kept: pd.DataFrame
     rejected: pd.DataFrame
     warnings: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def rejected_by_reason(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in self.rejected[REASON].value_counts().sort_index().items()}
-
-
-def parse_timestamps(values: pd.Series) -> pd.Series:
-    """Strict ``YYYY-MM-DD HH:MM:SS`` parse; anything else (or an impossible time) is NaT.
-
-    Parses each distinct value once: a day's timestamps repeat (86,400 seconds at most), so
-    this is ten times faster than parsing a million values.
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    uniques = pd.Series(uniques, dtype="str")
-    matches = uniques.str.fullmatch(TIMESTAMP_RE).fillna(False).astype(bool)
-    parsed = pd.to_datetime(uniques.where(matches), format=TIMESTAMP_FORMAT, errors="coerce")
-    return pd.Series(parsed.astype("datetime64[s]").to_numpy()[codes], index=values.index)
 
 
 def valid_dates(values: pd.Series) -> pd.Series:
@@ -171,7 +162,10 @@ def empty_rejected() -> pd.DataFrame:
 def _repeated(frame: pd.DataFrame, keys: list[str], among: pd.Series) -> pd.Series:
     """True for the rows of ``among`` whose key occurs in more than one row of ``among``."""
     if len(keys) > 1:
-        subset = frame.loc[among, keys]
+        # Only rows whose first key repeats can repeat the whole key: a call identity is
+        # compared column by column for the few rows sharing a call_id, not for the day.
+        first = _repeated(frame, keys[:1], among)
+        subset = frame.loc[first, keys]
         return subset.duplicated(keep=False).reindex(frame.index, fill_value=False)
     # One text key (a million call_ids): Arrow's hash table counts them several times faster
     # than pandas' duplicated().
@@ -223,27 +217,35 @@ def validate_call_logs(
     raw: pd.DataFrame,
     partition_date: dt.date,
     known_statuses: Iterable[str] = DEFAULT_KNOWN_STATUSES,
+    duration_unit: str = MINUTES,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> Validated:
-    """Apply the call_logs row rules; dedupe on call_id keeping the latest created_ts."""
+    """Apply the call_logs row rules.
+
+    Versions of one call share (call_id, org_id, agent_id, installment_id): the latest
+    created_ts wins (unparseable counts as oldest; ties to the later row). Rows sharing only
+    the call_id are different calls, all kept, counted under ``call_id_conflict``.
+    Durations are exact decimal seconds, read in ``duration_unit``.
+    """
     trimmed = _trimmed(raw, CALL_LOGS)
     trimmed["status"] = trimmed["status"].str.lower()
-    created = parse_timestamps(trimmed["created_ts"].fillna(""))
+    created = parse_created_ts(trimmed["created_ts"], timezone)
     # NaT is the smallest int64, so an unparseable created_ts sorts as the oldest.
     trimmed["_created_key"] = created.to_numpy().view("int64")
     kept, reason = _split(
         raw,
         CALL_LOGS,
         partition_date,
-        order=["call_id", "_created_key", ROW_NUMBER],
-        ascending=[True, True, True],
+        order=[*CALL_LOGS.dedupe_key, "_created_key", ROW_NUMBER],
+        ascending=[True] * 6,
         keep="last",
         normalised=trimmed,
     )
     del trimmed  # frees the trimmed copy of the day before the kept table is built (memory)
-    duration_ok = kept["duration"].str.fullmatch(DURATION_RE).fillna(False).astype(bool)
-    duration_ok &= kept["duration"].str.len().le(MAX_DURATION_DIGITS + 1).fillna(False)
+    duration_ok = valid_durations(kept["duration"])
     known = kept["status"].isin(list(known_statuses))
     installment = kept["installment_id"].where(kept["installment_id"] != "")
+    kept_created = created.loc[kept.index]
     table = pd.DataFrame(
         {
             ROW_NUMBER: kept[ROW_NUMBER].astype("int64"),
@@ -253,46 +255,48 @@ def validate_call_logs(
             "installment_id": installment.astype("str"),
             "status": kept["status"],
             "is_completed": kept["status"].eq(COMPLETED_STATUS).astype(bool),
-            "duration_s": exact_durations(kept["duration"].where(duration_ok)),
-            "created_ts": created.loc[kept.index],
+            "duration_s": exact_seconds(kept["duration"].where(duration_ok), duration_unit),
+            "created_ts": kept_created,
             "call_date": kept["call_date"],
         }
     ).reset_index(drop=True)
+    conflicts = call_id_conflicts(table)
     warnings = {
         UNKNOWN_STATUS: int((~known).sum()),
         BAD_DURATION: int((~duration_ok).sum()),
         MISSING_INSTALLMENT_ID: int(installment.isna().sum()),
+        BAD_CREATED_TS: int(kept_created.isna().sum()),
+        CALL_ID_CONFLICT: int(conflicts["call_id"].nunique()),
     }
-    return Validated(table, _rejected_frame(raw, reason, CALL_LOGS), warnings)
+    sample = conflicts.loc[conflicts["call_id"].isin(conflicts["call_id"].unique()[:CONFLICT_SAMPLE_ROWS])]
+    return Validated(
+        table, _rejected_frame(raw, reason, CALL_LOGS), warnings, {CALL_ID_CONFLICT: sample}
+    )
 
 
-def exact_durations(text: pd.Series) -> pd.Series:
-    """Durations as exact decimals (Arrow decimal128), null where missing.
+def call_id_conflicts(calls: pd.DataFrame) -> pd.DataFrame:
+    """The kept calls whose call_id is shared by another kept call (a colliding id).
 
-    The scale is the most decimal places any value has, so no value is rounded and sums
-    of durations are exact (the contract rounds averages once, from the exact value).
+    After versioning, each call identity has one row, so a call_id on two kept rows belongs
+    to two different calls. Rows sorted by call_id, then row_number.
     """
-    values = pa.array(text, from_pandas=True)  # no copy: the strings are Arrow already
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    values = values.cast(pa.string())
-    fraction = pc.extract_regex(values, r"\.(?P<f>[0-9]+)$").field("f")
-    scale = int(pc.max(pc.utf8_length(fraction)).as_py() or 0) if len(values) else 0
-    digits = int(pc.max(pc.utf8_length(values)).as_py() or 1) if len(values) else 1
-    # Room for ten more integer digits, so a day's sum cannot overflow.
-    kind = pa.decimal128 if digits + 10 <= 38 else pa.decimal256
-    decimals = pc.cast(values, kind(38 if kind is pa.decimal128 else 76, scale))
-    return pd.Series(pd.arrays.ArrowExtensionArray(decimals), index=text.index, name="duration_s")
+    shared = _repeated(calls, ["call_id"], pd.Series(True, index=calls.index))
+    columns = ["call_id", "org_id", "agent_id", "installment_id", ROW_NUMBER]
+    return calls.loc[shared, columns].sort_values(["call_id", ROW_NUMBER], ignore_index=True)
 
 
-def validate_disposition_summary(raw: pd.DataFrame, partition_date: dt.date) -> Validated:
+def validate_disposition_summary(
+    raw: pd.DataFrame, partition_date: dt.date, timezone: str = DEFAULT_TIMEZONE
+) -> Validated:
     """Apply the disposition rules; one login record per (org_id, agent_id, call_date).
 
-    The kept row has the earliest login_time: parseable times first, then unparseable
-    non-empty values, then empty ones; ties go to the earlier row in the file.
+    login_time is a time of day on the row's call_date (for every row that can be kept, the
+    partition's day) or a date-time. The kept row has the earliest login: parseable times
+    first, then unparseable non-empty values (``bad_login_time``), then empty ones; ties go
+    to the earlier row in the file.
     """
     trimmed = _trimmed(raw, DISPOSITION_SUMMARY)
-    login = parse_timestamps(trimmed["login_time"].fillna(""))
+    login = parse_login_time(trimmed["login_time"], partition_date, timezone)
     present = trimmed["login_time"].fillna("").ne("")
     trimmed["_login_rank"] = np.select([login.notna(), present], [0, 1], default=2)
     trimmed["_login_key"] = login.to_numpy().view("int64")
@@ -305,18 +309,21 @@ def validate_disposition_summary(raw: pd.DataFrame, partition_date: dt.date) -> 
         keep="first",
         normalised=trimmed,
     )
+    kept_login = login.loc[kept.index]
+    kept_present = kept["login_time"].ne("")
     table = pd.DataFrame(
         {
             ROW_NUMBER: kept[ROW_NUMBER].astype("int64"),
             "org_id": kept["org_id"],
             "agent_id": kept["agent_id"],
             "call_date": kept["call_date"],
-            "login_time": kept["login_time"].where(kept["login_time"] != "").astype("str"),
-            "login_ts": login.loc[kept.index],
-            "present": kept["login_time"].ne("").astype(bool),
+            "login_time": kept["login_time"].where(kept_present).astype("str"),
+            "login_ts": kept_login,
+            "present": kept_present.astype(bool),
         }
     ).reset_index(drop=True)
-    return Validated(table, _rejected_frame(raw, reason, DISPOSITION_SUMMARY))
+    warnings = {BAD_LOGIN_TIME: int((kept_present & kept_login.isna()).sum())}
+    return Validated(table, _rejected_frame(raw, reason, DISPOSITION_SUMMARY), warnings)
 
 
 def agent_name(first: pd.Series, last: pd.Series) -> pd.Series:
