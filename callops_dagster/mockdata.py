@@ -1,10 +1,15 @@
 """Mock landing-data generator shaped like real dialer exports (pure Python, no dagster).
 
 Writes ``<out>/landing/<YYYY-MM-DD>/{call_logs,agent_roster,disposition_summary}.csv`` with
-exactly the data contract's columns, UTF-8, LF line ends, RFC 4180 quoting. Every row-level
-defect class of the contract is injected at ``defect_rate`` per class. Output is a pure
-function of the arguments (numpy ``Generator`` seeded from ``seed`` and the date; no clock).
-Call rows are built column-wise with numpy/pyarrow so a 5M-call day takes seconds.
+exactly the data contract's columns, UTF-8, LF line ends, RFC 4180 quoting. Values follow
+contract v2 and the brief's sample files: durations in decimal minutes (``5.68``; whole
+seconds with ``duration_unit="seconds"``), created_ts mostly ISO with a ``T`` and sometimes in
+the contract's other forms (space, minute precision, fractions, ``Z`` or ``+05:30``; local
+times are Asia/Kolkata, the contract's default timezone), login_time mostly a time of day
+(``8:13``). Every row-level defect class of the contract is injected at ``defect_rate`` per
+class. Output is a pure function of the arguments (numpy ``Generator`` seeded from ``seed`` and
+the date; no clock; the duration unit changes only how durations are written). Call rows are
+built column-wise with numpy/pyarrow so a 5M-call day takes seconds.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import argparse
 import contextlib
 import csv
 import datetime as dt
+import functools
 import io
 import math
 import os
@@ -39,11 +45,25 @@ OFFICES = ("Hyderabad, Telangana", "Mumbai", "Pune", "Bengaluru", "Chennai, Tami
 BAD_DATES = ("{d:%Y/%m/%d}", "2025-13-40", "yesterday", "{d:%d-%m-%Y}", "{d:%Y}-02-30",
              "{d:%Y%m%d}")
 BAD_DURATIONS = ("-5", "NaN", "abc", "", "1e3", "inf")
+#: Unparseable created_ts (contract v2 "Date-times"), the empty value included.
+BAD_TIMESTAMPS = ("{d:%d/%m/%Y} 15:40", "{d:%Y-%m-%d} 25:10:00", "", "{d:%Y-%m-%d}T15:40:00.1234567",
+                  "1714300000", "{d:%Y-%m-%d} 3:40 PM", "{d:%Y-%m}-31T10:00:00", "{d:%Y-%m-%d}T10:00:00+0530",
+                  "{d:%Y-%m-%d}")
+#: Unparseable non-empty login_time values.
+BAD_LOGINS = ("8.13", "25:00", "8:13 AM", "0813", "morning", "12:60", "{d:%d/%m/%Y} 08:13")
+#: created_ts forms of contract v2 and their shares: ISO with T (the sample files' form),
+#: space-separated, minute precision, with a fraction, UTC ``Z``, ``+05:30`` offset.
+TS_FORMS = ("T", "space", "minute", "fraction", "utc", "offset")
+TS_FORM_P = (0.80, 0.08, 0.04, 0.03, 0.02, 0.03)
+UTC_OFFSET_S = 19800  # Asia/Kolkata, +05:30
+DURATION_UNITS = ("minutes", "seconds")
 #: Row-level defect classes injected into call_logs.csv, each at ``defect_rate``.
 CALL_DEFECTS = ("missing_call_id", "missing_agent_id", "missing_org_id", "missing_call_date",
                 "bad_call_date", "call_date_outside_partition", "duplicate_exact",
-                "duplicate_superseded", "padded_value", "upper_status", "bad_duration",
-                "empty_installment_id", "malformed_row")
+                "duplicate_superseded", "colliding_call_id", "padded_value", "upper_status",
+                "bad_duration", "bad_created_ts", "empty_installment_id", "malformed_row")
+#: Defect classes injected into disposition_summary.csv (roster: the duplicates only).
+DISPOSITION_DEFECTS = ("duplicate_exact", "duplicate_superseded", "bad_login_time")
 LS = pa.large_string()
 
 
@@ -79,13 +99,14 @@ def _population(n_agents: int, orgs: int, seed: int) -> tuple[list[str], list[st
     return ids, org_ids, roster
 
 
-def _replace(arr: pa.Array, idx: np.ndarray, values: list[str]) -> pa.Array:
+def _replace(arr: pa.Array, idx: np.ndarray, values: list[str] | pa.Array) -> pa.Array:
     """Replace ``arr[idx]`` (idx sorted ascending) by ``values``."""
     if len(idx) == 0:
         return arr
     mask = np.zeros(len(arr), dtype=bool)
     mask[idx] = True
-    return pc.replace_with_mask(arr, pa.array(mask), pa.array(values, LS))
+    return pc.replace_with_mask(arr, pa.array(mask), values if isinstance(values, pa.Array)
+                                else pa.array(values, LS))
 
 
 def _join(*parts: pa.Array | str, sep: str = "") -> pa.Array:
@@ -93,18 +114,98 @@ def _join(*parts: pa.Array | str, sep: str = "") -> pa.Array:
         *[pa.scalar(p, LS) if isinstance(p, str) else p for p in parts], pa.scalar(sep, LS))
 
 
+def _call_seconds(rng: np.random.Generator, code: np.ndarray) -> np.ndarray:
+    """Whole seconds per call: talk time for the talking statuses, ring or attempt time (a few
+    seconds to a minute and a half, sometimes 0) for the others."""
+    talk = rng.integers(15, 1500, len(code))
+    ring = np.where(rng.random(len(code)) < 0.1, 0, rng.integers(3, 90, len(code)))
+    return np.where(code < 2, talk, ring)
+
+
+def _durations(seconds: np.ndarray, unit: str) -> pa.Array:
+    """Durations as text: whole seconds, or decimal minutes with two places (``5.68``)."""
+    if unit == "seconds":
+        return pc.cast(pa.array(seconds), LS)
+    centi = (seconds * 100 + 30) // 60  # minutes x 100, rounded half up
+    return _join(pc.cast(pa.array(centi // 100), LS), ".",
+                 pc.utf8_lpad(pc.cast(pa.array(centi % 100), LS), width=2, padding="0"))
+
+
+@functools.lru_cache(maxsize=2)
+def _iso_stamps(day: dt.date) -> pa.Array:
+    """``YYYY-MM-DDTHH:MM:SS`` for every second of the day before ``day`` and of ``day``."""
+    start = dt.datetime.combine(day - dt.timedelta(days=1), dt.time())
+    seconds = pa.array(np.datetime64(start, "s") + np.arange(2 * 86400), pa.timestamp("s"))
+    return pc.cast(pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%S"), LS)
+
+
+def _timestamps(day: dt.date, secs: np.ndarray, rng: np.random.Generator) -> pa.Array:
+    """created_ts for local times ``secs`` (seconds from the day's midnight, -86400 to 86399)
+    in the contract v2 forms (``TS_FORMS``), column-wise. ``Z`` and ``+05:30`` values name the
+    same instant as the local time."""
+    iso = _iso_stamps(day)
+    local = secs + 86400
+    form = rng.choice(len(TS_FORMS), len(secs), p=TS_FORM_P)
+    form[(form == TS_FORMS.index("utc")) & (local < UTC_OFFSET_S)] = 0  # UTC before the table
+    out = iso.take(local)
+    parts = {name: np.flatnonzero(form == k) for k, name in enumerate(TS_FORMS)}
+    out = _replace(out, parts["space"], pc.replace_substring(
+        iso.take(local[parts["space"]]), "T", " ", max_replacements=1))
+    out = _replace(out, parts["minute"], pc.utf8_slice_codeunits(iso.take(local[parts["minute"]]), 0, 16))
+    digits = rng.integers(0, 10**6, len(parts["fraction"]))
+    places = rng.integers(1, 7, len(parts["fraction"]))
+    out = _replace(out, parts["fraction"], _join(iso.take(local[parts["fraction"]]), ".", pa.array(
+        [f"{v:06d}"[:k] for v, k in zip(digits.tolist(), places.tolist())], LS)))
+    out = _replace(out, parts["utc"], _join(iso.take(local[parts["utc"]] - UTC_OFFSET_S), "Z"))
+    return _replace(out, parts["offset"], _join(iso.take(local[parts["offset"]]), "+05:30"))
+
+
+def _defect_rows(rng: np.random.Generator, n: int, rate: float) -> dict[str, np.ndarray]:
+    """Disjoint sorted row indexes per call defect class, ``_count(n, rate)`` each while rows last."""
+    counts, left = [], n
+    for _ in CALL_DEFECTS:
+        counts.append(min(_count(n, rate), left))
+        left -= counts[-1]
+    picks = rng.choice(n, n - left, replace=False) if n - left else np.zeros(0, int)
+    return dict(zip(CALL_DEFECTS, (np.sort(p) for p in np.split(picks, np.cumsum(counts)[:-1]))))
+
+
+def _collision_sources(rng: np.random.Generator, rows: np.ndarray, who: np.ndarray, loan: np.ndarray,
+                       clean: np.ndarray) -> np.ndarray:
+    """For each row in ``rows``, a clean row whose call_id it will reuse, of a different call:
+    even picks take the same agent's next call (so mostly another loan, as C2489 in the
+    brief's sample), odd picks a random clean row (mostly another agent)."""
+    if len(rows) == 0 or len(clean) == 0:
+        return np.zeros(0, int)
+    by_agent = np.argsort(who, kind="stable")
+    pos = np.empty(len(who), int)
+    pos[by_agent] = np.arange(len(who))
+    same_agent = by_agent[np.minimum(pos[rows] + 1, len(who) - 1)]
+    source = np.where(np.arange(len(rows)) % 2 == 0, same_agent,
+                      clean[rng.integers(0, len(clean), len(rows))])
+    is_clean = np.zeros(len(who), bool)
+    is_clean[clean] = True
+    for _ in range(20):  # redraw sources that are defect rows or the same call identity
+        bad = ~is_clean[source] | ((who[source] == who[rows]) & (loan[source] == loan[rows]))
+        if not bad.any():
+            break
+        source[bad] = clean[rng.integers(0, len(clean), int(bad.sum()))]
+    return source
+
+
 def _call_lines(day: dt.date, rng: np.random.Generator, who_ids: pa.Array, who_orgs: pa.Array,
-                callers: np.ndarray, n_roster: int, n_ghost: int, n: int, rate: float) -> pa.Array:
+                callers: np.ndarray, n_roster: int, n_ghost: int, n: int, rate: float,
+                unit: str) -> pa.Array:
     """All call_logs data lines (each ending in LF), defects included, in file order."""
     ds, prev = day.isoformat(), (day - dt.timedelta(days=1)).isoformat()
-    stamps = pa.array([f"{ds} {_hms(s)}" for s in range(86400)], LS)
-    secs = np.sort(rng.integers(8 * 3600, 20 * 3600, n))
+    # Mostly office hours, some calls around the clock (the sample day runs 00:03 to 23:59).
+    secs = np.sort(np.where(rng.random(n) < 0.9, rng.integers(8 * 3600, 21 * 3600, n),
+                            rng.integers(0, 86400, n)))
     weight = rng.gamma(2.0, size=len(callers))
     who = rng.choice(callers, n, p=weight / weight.sum())
     ghost = rng.random(n) < 0.01  # calls by agents missing from the roster
     who[ghost] = n_roster + rng.integers(0, n_ghost, int(ghost.sum()))
     code = rng.choice(len(STATUSES), n, p=STATUS_P)
-    dur = np.where(code < 2, rng.integers(15, 1500, n), 0)
     port = max(2, round(n / max(1, len(callers)) / 3))  # loans per agent: ~3 contacts each
     loan = 100000 + who * port + rng.integers(0, port, n)
     cols = {
@@ -112,50 +213,36 @@ def _call_lines(day: dt.date, rng: np.random.Generator, who_ids: pa.Array, who_o
             pc.cast(pa.array(np.arange(1, n + 1)), LS), width=max(8, len(str(n))), padding="0")),
         "agent_id": who_ids.take(who), "org_id": who_orgs.take(who),
         "installment_id": _join("INST", pc.cast(pa.array(loan), LS)),
-        "status": pa.array(STATUSES, LS).take(code), "duration": pc.cast(pa.array(dur), LS),
-        "created_ts": stamps.take(secs), "call_date": pa.array([ds], LS).take(np.zeros(n, int)),
+        "status": pa.array(STATUSES, LS).take(code), "duration": _durations(_call_seconds(rng, code), unit),
+        "created_ts": _timestamps(day, secs, rng), "call_date": pa.array([ds], LS).take(np.zeros(n, int)),
     }
-    counts, left = {}, n
-    for name in CALL_DEFECTS:
-        counts[name] = min(_count(n, rate), left)
-        left -= counts[name]
-    picks = rng.choice(n, n - left, replace=False) if n - left else np.zeros(0, int)
-    sel = dict(zip(CALL_DEFECTS, (np.sort(p) for p in np.split(
-        picks, np.cumsum([counts[c] for c in CALL_DEFECTS])[:-1]))))
+    sel = _defect_rows(rng, n, rate)
+    picked = np.concatenate(list(sel.values()))
+    is_clean = np.ones(n, bool)
+    is_clean[picked] = False
+    clean = np.flatnonzero(is_clean)
+    collide = sel["colliding_call_id"]
+    cols["call_id"] = _replace(cols["call_id"], collide,
+                               cols["call_id"].take(_collision_sources(rng, collide, who, loan, clean)))
     vals = {name: {c: a.take(sel[name]).to_pylist() for c, a in cols.items()}
             for name in ("padded_value", "upper_status", "malformed_row", "duplicate_superseded")}
-    for c in ("call_id", "agent_id", "org_id", "call_date"):
-        cols[c] = _replace(cols[c], sel[f"missing_{c}"], [""] * len(sel[f"missing_{c}"]))
-    cols["call_date"] = _replace(cols["call_date"], sel["bad_call_date"], [
-        BAD_DATES[r].format(d=day) for r in rng.integers(0, len(BAD_DATES), counts["bad_call_date"])])
-    late = sel["call_date_outside_partition"]  # a late row: yesterday's call, exported today
-    cols["call_date"] = _replace(cols["call_date"], late, [prev] * len(late))
-    cols["created_ts"] = _replace(cols["created_ts"], late, [f"{prev} {_hms(secs[i])}" for i in late])
-    field = rng.integers(0, 3, counts["padded_value"])
-    for f, c in enumerate(("call_id", "agent_id", "org_id")):
-        cols[c] = _replace(cols[c], sel["padded_value"][field == f],
-                           [f" {v} " for v, g in zip(vals["padded_value"][c], field) if g == f])
-    cols["status"] = _replace(cols["status"], sel["upper_status"],
-                              [f" {v.upper()} " for v in vals["upper_status"]["status"]])
-    cols["duration"] = _replace(cols["duration"], sel["bad_duration"], [
-        BAD_DURATIONS[r] for r in rng.integers(0, len(BAD_DURATIONS), counts["bad_duration"])])
-    cols["installment_id"] = _replace(cols["installment_id"], sel["empty_installment_id"],
-                                      [""] * counts["empty_installment_id"])
+    _break_values(cols, sel, vals, day, rng, secs)
     lines = _join(_join(*(cols[c] for c in CALL_COLUMNS), sep=","), "\n")
     bad = []  # one field too many (odd) or too few (even: duration dropped)
     for k, row in enumerate(zip(*(vals["malformed_row"][c] for c in CALL_COLUMNS))):
         bad.append(",".join(row + ("x",) if k % 2 else row[:5] + row[6:]) + "\n")
     lines = _replace(lines, sel["malformed_row"], bad)
-    # Inserted rows: exact copies after their source; superseded versions (same call_id, other
-    # status and duration, earlier created_ts, so the original stays the kept row) near it.
+    # Inserted rows: exact copies after their source; superseded versions (the same call
+    # identity: call_id, agent, org, loan; other status and duration, earlier created_ts, so
+    # the original stays the kept row) near it.
     exact, sup = sel["duplicate_exact"], sel["duplicate_superseded"]
     sv = vals["duplicate_superseded"]
     new_code = (code[sup] + rng.integers(1, len(STATUSES), len(sup))) % len(STATUSES)
-    new_dur = np.where(new_code < 2, rng.integers(15, 1500, len(sup)), 0)
-    new_ts = secs[sup] - rng.integers(60, 3600, len(sup))
+    new_dur = _durations(_call_seconds(rng, new_code), unit).to_pylist()
+    new_ts = _timestamps(day, secs[sup] - rng.integers(60, 3600, len(sup)), rng).to_pylist()
     sup_lines = [",".join([sv["call_id"][k], sv["agent_id"][k], sv["org_id"][k],
-                           sv["installment_id"][k], STATUSES[new_code[k]], str(new_dur[k]),
-                           f"{ds} {_hms(int(new_ts[k]))}", ds]) + "\n" for k in range(len(sup))]
+                           sv["installment_id"][k], STATUSES[new_code[k]], new_dur[k],
+                           new_ts[k], ds]) + "\n" for k in range(len(sup))]
     extra = pa.concat_arrays([lines.take(exact), pa.array(sup_lines, LS)])
     keys = np.concatenate([np.arange(n, dtype=float),
                            exact + rng.integers(1, 200, len(exact)) + 0.5,
@@ -163,12 +250,38 @@ def _call_lines(day: dt.date, rng: np.random.Generator, who_ids: pa.Array, who_o
     return pa.concat_arrays([lines, extra]).take(np.argsort(keys, kind="stable"))
 
 
+def _break_values(cols: dict[str, pa.Array], sel: dict[str, np.ndarray], vals: dict, day: dt.date,
+                  rng: np.random.Generator, secs: np.ndarray) -> None:
+    """Write the value-level defects of ``sel`` into ``cols`` (in place)."""
+    prev = (day - dt.timedelta(days=1)).isoformat()
+    for c in ("call_id", "agent_id", "org_id", "call_date"):
+        cols[c] = _replace(cols[c], sel[f"missing_{c}"], [""] * len(sel[f"missing_{c}"]))
+    cols["call_date"] = _replace(cols["call_date"], sel["bad_call_date"], [
+        BAD_DATES[r].format(d=day) for r in rng.integers(0, len(BAD_DATES), len(sel["bad_call_date"]))])
+    late = sel["call_date_outside_partition"]  # a late row: yesterday's call, exported today
+    cols["call_date"] = _replace(cols["call_date"], late, [prev] * len(late))
+    cols["created_ts"] = _replace(cols["created_ts"], late, _timestamps(day, secs[late] - 86400, rng))
+    field = rng.integers(0, 3, len(sel["padded_value"]))
+    for f, c in enumerate(("call_id", "agent_id", "org_id")):
+        cols[c] = _replace(cols[c], sel["padded_value"][field == f],
+                           [f" {v} " for v, g in zip(vals["padded_value"][c], field) if g == f])
+    cols["status"] = _replace(cols["status"], sel["upper_status"],
+                              [f" {v.upper()} " for v in vals["upper_status"]["status"]])
+    cols["duration"] = _replace(cols["duration"], sel["bad_duration"], [
+        BAD_DURATIONS[r] for r in rng.integers(0, len(BAD_DURATIONS), len(sel["bad_duration"]))])
+    cols["created_ts"] = _replace(cols["created_ts"], sel["bad_created_ts"], [
+        BAD_TIMESTAMPS[r].format(d=day)
+        for r in rng.integers(0, len(BAD_TIMESTAMPS), len(sel["bad_created_ts"]))])
+    cols["installment_id"] = _replace(cols["installment_id"], sel["empty_installment_id"],
+                                      [""] * len(sel["empty_installment_id"]))
+
+
 def _with_dupes(rows: list[list[str]], rng: np.random.Generator, rate: float, alter,
                 stale_first: bool) -> list[list[str]]:
-    """Insert duplicate rows: even picks exact copies (after the source), odd picks ``alter``ed
-    ones; placed before the source when ``stale_first`` (a later row wins) so the source stays
-    the row that wins, else after it."""
-    k = min(_count(len(rows), rate), len(rows))
+    """Insert duplicate rows, ``rate`` of each kind: even picks exact copies (after the source),
+    odd picks ``alter``ed ones; placed before the source when ``stale_first`` (a later row wins)
+    so the source stays the row that wins, else after it."""
+    k = min(2 * _count(len(rows), rate), len(rows))
     keyed = [(float(i), r) for i, r in enumerate(rows)]
     for j, s in enumerate(rng.choice(len(rows), k, replace=False) if k else []):
         off = float(rng.integers(0, 20)) + 0.5
@@ -179,11 +292,45 @@ def _with_dupes(rows: list[list[str]], rng: np.random.Generator, rate: float, al
     return [r for _, r in sorted(keyed, key=lambda t: t[0])]
 
 
+def _login_text(day: dt.date, seconds: int, form: int) -> str:
+    """A login_time as exports write it: ``8:13`` (form 0), ``08:13:05`` (1), or a date-time
+    ``2025-04-28T08:13:05`` (2) or ``2025-04-28 08:13`` (3)."""
+    hms = _hms(seconds)
+    return (f"{seconds // 3600}:{hms[3:5]}", hms, f"{day.isoformat()}T{hms}",
+            f"{day.isoformat()} {hms[:5]}")[form]
+
+
+def _login_seconds(text: str) -> int | None:
+    """Seconds after midnight of a login_time written by ``_login_text``; None otherwise."""
+    parts = text[-8:].lstrip("T ").split(":") if len(text) > 8 else text.split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        return None
+    return int(parts[0]) * 3600 + int(parts[1]) * 60 + (int(parts[2]) if len(parts) == 3 else 0)
+
+
+def _logins(day: dt.date, login: np.ndarray, rows: list[int], empty: set[int],
+            rng: np.random.Generator) -> list[str]:
+    """login_time per disposition row: mostly a time of day, sometimes a date-time."""
+    forms = rng.choice(4, len(rows), p=(0.6, 0.25, 0.1, 0.05))
+    return ["" if i in empty else _login_text(day, int(login[i]), int(f)) for i, f in zip(rows, forms)]
+
+
+def _break_logins(rows: list[list[str]], rng: np.random.Generator, rate: float, day: dt.date) -> None:
+    """``bad_login_time``: unparseable non-empty login_time on ``rate`` of the rows that have one."""
+    present = [k for k, r in enumerate(rows) if r[3]]
+    k = min(_count(len(rows), rate), len(present))
+    for j in (rng.choice(present, k, replace=False) if k else []):
+        rows[j][3] = BAD_LOGINS[int(rng.integers(0, len(BAD_LOGINS)))].format(d=day)
+
+
 def _later_login(row: list[str], rng: np.random.Generator) -> list[str]:
-    if not row[3]:
+    """The same agent-day with a later login (so the source row stays the kept, earliest one);
+    an exact copy when the source has none or an unparseable one."""
+    seconds = _login_seconds(row[3])
+    if seconds is None:
         return list(row)
-    h, m, s = (int(x) for x in row[3][11:].split(":"))
-    return row[:3] + [f"{row[3][:10]} {_hms(h * 3600 + m * 60 + s + int(rng.integers(60, 3600)))}"]
+    later = min(seconds + int(rng.integers(60, 3600)), 86399)
+    return row[:3] + [_hms(later)]
 
 
 def _other_office(row: list[str], rng: np.random.Generator) -> list[str]:
@@ -222,16 +369,21 @@ def _buffer(arr: pa.Array) -> memoryview | bytes:
 
 
 def generate_day(day: dt.date, out_dir: Path, *, calls: int = 2000, agents: int = 40,
-                 orgs: int = 3, defect_rate: float = 0.01, seed: int = 7) -> dict[str, Path]:
+                 orgs: int = 3, defect_rate: float = 0.01, seed: int = 7,
+                 duration_unit: str = "minutes") -> dict[str, Path]:
     """Write one landing day under ``<out_dir>/landing/<day>/`` and return the three paths.
 
     ``agents`` is a minimum: at least ``calls / 400`` roster agents are generated. About 1% of
     calls come from agents not in the roster; a few roster agents log in without calling, a few
     have an empty login_time and a few have no disposition row. ``defect_rate`` applies per
-    defect class (see ``CALL_DEFECTS``; roster and disposition get duplicate rows).
+    defect class (see ``CALL_DEFECTS`` and ``DISPOSITION_DEFECTS``; the roster gets duplicate
+    rows). ``duration_unit`` (``minutes`` or ``seconds``) is the unit durations are written in;
+    the calls are the same either way.
     """
     if calls < 0 or agents < 1 or orgs < 1 or not 0 <= defect_rate <= 1 or seed < 0:
         raise ValueError("need calls >= 0, agents >= 1, orgs >= 1, 0 <= defect_rate <= 1, seed >= 0")
+    if duration_unit not in DURATION_UNITS:
+        raise ValueError(f"duration_unit must be one of {DURATION_UNITS}, not {duration_unit!r}")
     n_roster = max(agents, math.ceil(calls / 400))
     n_ghost = max(1, n_roster // 50)
     ids, org_ids, roster = _population(n_roster, orgs, seed)
@@ -245,11 +397,12 @@ def generate_day(day: dt.date, out_dir: Path, *, calls: int = 2000, agents: int 
     no_disp = set(perm[2 * a - 1:2 * a - 1 + max(1, n_roster // 50)].tolist()) if a else set()
     callers = np.array(sorted(set(range(n_roster)) - idle))
     lines = _call_lines(day, rng, pa.array(ids + ghost_ids, LS), pa.array(org_ids + ghost_orgs, LS),
-                        callers, n_roster, n_ghost, calls, defect_rate)
+                        callers, n_roster, n_ghost, calls, defect_rate, duration_unit)
     ds = day.isoformat()
     login = rng.integers(int(7.5 * 3600), int(10.5 * 3600), n_roster)
-    disp = [[ids[i], org_ids[i], ds, "" if i in empty else f"{ds} {_hms(int(login[i]))}"]
-            for i in range(n_roster) if i not in no_disp]
+    rows = [i for i in range(n_roster) if i not in no_disp]
+    disp = [[ids[i], org_ids[i], ds, t] for i, t in zip(rows, _logins(day, login, rows, empty, rng))]
+    _break_logins(disp, rng, defect_rate, day)
     disp = _with_dupes(disp, rng, defect_rate, _later_login, stale_first=False)
     roster = _with_dupes(roster, rng, defect_rate, _other_office, stale_first=True)
     folder = Path(out_dir) / "landing" / ds
@@ -280,11 +433,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--orgs", type=int, default=3)
     p.add_argument("--defect-rate", type=float, default=0.01, help="rate per defect class")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--duration-unit", choices=DURATION_UNITS, default="minutes",
+                   help="unit durations are written in (CALLOPS_DURATION_UNIT must match)")
     args = p.parse_args(argv)
     for i in range(args.days):
         day = args.start + dt.timedelta(days=i)
         paths = generate_day(day, args.out, calls=args.calls, agents=args.agents, orgs=args.orgs,
-                             defect_rate=args.defect_rate, seed=args.seed)
+                             defect_rate=args.defect_rate, seed=args.seed,
+                             duration_unit=args.duration_unit)
         print(f"{day.isoformat()}: wrote {paths['call_logs'].parent} ({args.calls} calls)")
     return 0
 
