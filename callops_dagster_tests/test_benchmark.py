@@ -126,6 +126,15 @@ def _sql_value(expression: str, text: str) -> str | None:
     return value
 
 
+def test_duckdb_sql_runs_on_a_generated_v2_day(generated_day, tmp_path):
+    duck = run_day(generated_day / "landing" / DAY.isoformat(), DAY, tmp_path / "duck")
+    assert duck["summary"].read_text(encoding="utf-8").count("\n") > 10
+    quality = json.loads(duck["quality"].read_text(encoding="utf-8"))
+    for figure in ("call_id_conflict", "bad_created_ts", "bad_duration", "bad_login_time", "malformed_rows"):
+        assert quality[figure] > 0, figure
+    assert 0 < quality["rows_rejected"] < quality["rows_read"]
+
+
 # Chain against DuckDB: on this branch the chain is still contract v1 (pass once merged with v2).
 def test_duckdb_sql_summary_equals_the_projects_summary(generated_day, tmp_path):
     ours = transform_chain(generated_day, DAY, tmp_path / "ours")
