@@ -17,15 +17,16 @@ CREATE OR REPLACE TEMP MACRO v2_shift(ts, off) AS
 
 -- A v2 date-time: YYYY-MM-DD, a space or T, HH:MM[:SS[.f{{1,6}}]], then Z or +HH:MM/-HH:MM or
 -- nothing; NULL when it is anything else or an impossible date or time. Offsets convert the
--- value to the partition's timezone; a value without one is already local.
+-- value to the partition's timezone; a value without one is already local. The regex fixes
+-- the shape, so the offset is the last character (Z) or the last six (+HH:MM), and DuckDB's
+-- cast reads the rest (with T or space) and rejects impossible dates and times.
 CREATE OR REPLACE TEMP MACRO v2_datetime(t) AS
     CASE WHEN regexp_full_match(t, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[ T]([01][0-9]|2[0-3]):[0-9]{{2}}(:[0-9]{{2}}(\.[0-9]{{1,6}})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?')
-    THEN v2_shift(
-        try_cast(substr(t, 1, 10) || ' ' || regexp_extract(t, '[ T]([0-9:.]+)', 1)
-            || CASE WHEN length(regexp_extract(t, '[ T]([0-9:.]+)', 1)) = 5 THEN ':00' ELSE '' END
-            AS TIMESTAMP),
-        regexp_extract(t, '(Z|[+-][0-9]{{2}}:[0-9]{{2}})$', 1))
-    END;
+    THEN CASE
+        WHEN t[-1] = 'Z' THEN v2_shift(try_cast(t[:-2] AS TIMESTAMP), 'Z')
+        WHEN t[-6] IN ('+', '-') THEN v2_shift(try_cast(t[:-7] AS TIMESTAMP), t[-6:])
+        ELSE try_cast(t AS TIMESTAMP)
+    END END;
 
 -- A v2 login_time: a time of day (H:MM, HH:MM, H:MM:SS, HH:MM:SS, hours 0-23) on the row's
 -- call_date, or a date-time as above; NULL when neither.
