@@ -9,7 +9,8 @@ times are Asia/Kolkata, the contract's default timezone), login_time mostly a ti
 (``8:13``). Every row-level defect class of the contract is injected at ``defect_rate`` per
 class. Output is a pure function of the arguments (numpy ``Generator`` seeded from ``seed`` and
 the date; no clock; the duration unit changes only how durations are written). Call rows are
-built column-wise with numpy/pyarrow so a 5M-call day takes seconds.
+built column-wise with numpy/pyarrow so a 5M-call day takes seconds. How values are written
+lives in ``callops_dagster.mockvalues``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import argparse
 import contextlib
 import csv
 import datetime as dt
-import functools
 import io
 import math
 import os
@@ -28,6 +28,21 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from callops_dagster.mockvalues import (
+    BAD_LOGINS,
+    BAD_TIMESTAMPS,
+    DURATION_UNITS,
+    LS,
+    call_seconds,
+    durations,
+    hms,
+    join,
+    login_seconds,
+    login_text,
+    replace_rows,
+    timestamps,
+)
 
 CALL_COLUMNS = ["call_id", "agent_id", "org_id", "installment_id", "status", "duration",
                 "created_ts", "call_date"]
@@ -45,18 +60,6 @@ OFFICES = ("Hyderabad, Telangana", "Mumbai", "Pune", "Bengaluru", "Chennai, Tami
 BAD_DATES = ("{d:%Y/%m/%d}", "2025-13-40", "yesterday", "{d:%d-%m-%Y}", "{d:%Y}-02-30",
              "{d:%Y%m%d}")
 BAD_DURATIONS = ("-5", "NaN", "abc", "", "1e3", "inf")
-#: Unparseable created_ts (contract v2 "Date-times"), the empty value included.
-BAD_TIMESTAMPS = ("{d:%d/%m/%Y} 15:40", "{d:%Y-%m-%d} 25:10:00", "", "{d:%Y-%m-%d}T15:40:00.1234567",
-                  "1714300000", "{d:%Y-%m-%d} 3:40 PM", "{d:%Y-%m}-31T10:00:00", "{d:%Y-%m-%d}T10:00:00+0530",
-                  "{d:%Y-%m-%d}")
-#: Unparseable non-empty login_time values.
-BAD_LOGINS = ("8.13", "25:00", "8:13 AM", "0813", "morning", "12:60", "{d:%d/%m/%Y} 08:13")
-#: created_ts forms of contract v2 and their shares: ISO with T (the sample files' form),
-#: space-separated, minute precision, with a fraction, UTC ``Z``, ``+05:30`` offset.
-TS_FORMS = ("T", "space", "minute", "fraction", "utc", "offset")
-TS_FORM_P = (0.80, 0.08, 0.04, 0.03, 0.02, 0.03)
-UTC_OFFSET_S = 19800  # Asia/Kolkata, +05:30
-DURATION_UNITS = ("minutes", "seconds")
 #: Row-level defect classes injected into call_logs.csv, each at ``defect_rate``.
 CALL_DEFECTS = ("missing_call_id", "missing_agent_id", "missing_org_id", "missing_call_date",
                 "bad_call_date", "call_date_outside_partition", "duplicate_exact",
@@ -64,7 +67,6 @@ CALL_DEFECTS = ("missing_call_id", "missing_agent_id", "missing_org_id", "missin
                 "bad_duration", "bad_created_ts", "empty_installment_id", "malformed_row")
 #: Defect classes injected into disposition_summary.csv (roster: the duplicates only).
 DISPOSITION_DEFECTS = ("duplicate_exact", "duplicate_superseded", "bad_login_time")
-LS = pa.large_string()
 
 
 def _rng(seed: int, day: dt.date | None = None) -> np.random.Generator:
@@ -74,10 +76,6 @@ def _rng(seed: int, day: dt.date | None = None) -> np.random.Generator:
 def _count(n: int, rate: float) -> int:
     """Rows of one defect class: ``rate`` of ``n``, at least one when the rate is positive."""
     return 0 if rate <= 0 or n <= 0 else max(1, round(n * rate))
-
-
-def _hms(s: int) -> str:
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 def _population(n_agents: int, orgs: int, seed: int) -> tuple[list[str], list[str], list[list[str]]]:
@@ -97,67 +95,6 @@ def _population(n_agents: int, orgs: int, seed: int) -> tuple[list[str], list[st
                LAST_NAMES[(5 * i + lo) % len(LAST_NAMES)],
                OFFICES[(3 * i + oo) % len(OFFICES)], org_ids[i]] for i in range(n_agents)]
     return ids, org_ids, roster
-
-
-def _replace(arr: pa.Array, idx: np.ndarray, values: list[str] | pa.Array) -> pa.Array:
-    """Replace ``arr[idx]`` (idx sorted ascending) by ``values``."""
-    if len(idx) == 0:
-        return arr
-    mask = np.zeros(len(arr), dtype=bool)
-    mask[idx] = True
-    return pc.replace_with_mask(arr, pa.array(mask), values if isinstance(values, pa.Array)
-                                else pa.array(values, LS))
-
-
-def _join(*parts: pa.Array | str, sep: str = "") -> pa.Array:
-    return pc.binary_join_element_wise(
-        *[pa.scalar(p, LS) if isinstance(p, str) else p for p in parts], pa.scalar(sep, LS))
-
-
-def _call_seconds(rng: np.random.Generator, code: np.ndarray) -> np.ndarray:
-    """Whole seconds per call: talk time for the talking statuses, ring or attempt time (a few
-    seconds to a minute and a half, sometimes 0) for the others."""
-    talk = rng.integers(15, 1500, len(code))
-    ring = np.where(rng.random(len(code)) < 0.1, 0, rng.integers(3, 90, len(code)))
-    return np.where(code < 2, talk, ring)
-
-
-def _durations(seconds: np.ndarray, unit: str) -> pa.Array:
-    """Durations as text: whole seconds, or decimal minutes with two places (``5.68``)."""
-    if unit == "seconds":
-        return pc.cast(pa.array(seconds), LS)
-    centi = (seconds * 100 + 30) // 60  # minutes x 100, rounded half up
-    return _join(pc.cast(pa.array(centi // 100), LS), ".",
-                 pc.utf8_lpad(pc.cast(pa.array(centi % 100), LS), width=2, padding="0"))
-
-
-@functools.lru_cache(maxsize=2)
-def _iso_stamps(day: dt.date) -> pa.Array:
-    """``YYYY-MM-DDTHH:MM:SS`` for every second of the day before ``day`` and of ``day``."""
-    start = dt.datetime.combine(day - dt.timedelta(days=1), dt.time())
-    seconds = pa.array(np.datetime64(start, "s") + np.arange(2 * 86400), pa.timestamp("s"))
-    return pc.cast(pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%S"), LS)
-
-
-def _timestamps(day: dt.date, secs: np.ndarray, rng: np.random.Generator) -> pa.Array:
-    """created_ts for local times ``secs`` (seconds from the day's midnight, -86400 to 86399)
-    in the contract v2 forms (``TS_FORMS``), column-wise. ``Z`` and ``+05:30`` values name the
-    same instant as the local time."""
-    iso = _iso_stamps(day)
-    local = secs + 86400
-    form = rng.choice(len(TS_FORMS), len(secs), p=TS_FORM_P)
-    form[(form == TS_FORMS.index("utc")) & (local < UTC_OFFSET_S)] = 0  # UTC before the table
-    out = iso.take(local)
-    parts = {name: np.flatnonzero(form == k) for k, name in enumerate(TS_FORMS)}
-    out = _replace(out, parts["space"], pc.replace_substring(
-        iso.take(local[parts["space"]]), "T", " ", max_replacements=1))
-    out = _replace(out, parts["minute"], pc.utf8_slice_codeunits(iso.take(local[parts["minute"]]), 0, 16))
-    digits = rng.integers(0, 10**6, len(parts["fraction"]))
-    places = rng.integers(1, 7, len(parts["fraction"]))
-    out = _replace(out, parts["fraction"], _join(iso.take(local[parts["fraction"]]), ".", pa.array(
-        [f"{v:06d}"[:k] for v, k in zip(digits.tolist(), places.tolist())], LS)))
-    out = _replace(out, parts["utc"], _join(iso.take(local[parts["utc"]] - UTC_OFFSET_S), "Z"))
-    return _replace(out, parts["offset"], _join(iso.take(local[parts["offset"]]), "+05:30"))
 
 
 def _defect_rows(rng: np.random.Generator, n: int, rate: float) -> dict[str, np.ndarray]:
@@ -209,12 +146,12 @@ def _call_lines(day: dt.date, rng: np.random.Generator, who_ids: pa.Array, who_o
     port = max(2, round(n / max(1, len(callers)) / 3))  # loans per agent: ~3 contacts each
     loan = 100000 + who * port + rng.integers(0, port, n)
     cols = {
-        "call_id": _join(f"C{day.toordinal()}", pc.utf8_lpad(
+        "call_id": join(f"C{day.toordinal()}", pc.utf8_lpad(
             pc.cast(pa.array(np.arange(1, n + 1)), LS), width=max(8, len(str(n))), padding="0")),
         "agent_id": who_ids.take(who), "org_id": who_orgs.take(who),
-        "installment_id": _join("INST", pc.cast(pa.array(loan), LS)),
-        "status": pa.array(STATUSES, LS).take(code), "duration": _durations(_call_seconds(rng, code), unit),
-        "created_ts": _timestamps(day, secs, rng), "call_date": pa.array([ds], LS).take(np.zeros(n, int)),
+        "installment_id": join("INST", pc.cast(pa.array(loan), LS)),
+        "status": pa.array(STATUSES, LS).take(code), "duration": durations(call_seconds(rng, code), unit),
+        "created_ts": timestamps(day, secs, rng), "call_date": pa.array([ds], LS).take(np.zeros(n, int)),
     }
     sel = _defect_rows(rng, n, rate)
     picked = np.concatenate(list(sel.values()))
@@ -222,24 +159,24 @@ def _call_lines(day: dt.date, rng: np.random.Generator, who_ids: pa.Array, who_o
     is_clean[picked] = False
     clean = np.flatnonzero(is_clean)
     collide = sel["colliding_call_id"]
-    cols["call_id"] = _replace(cols["call_id"], collide,
+    cols["call_id"] = replace_rows(cols["call_id"], collide,
                                cols["call_id"].take(_collision_sources(rng, collide, who, loan, clean)))
     vals = {name: {c: a.take(sel[name]).to_pylist() for c, a in cols.items()}
             for name in ("padded_value", "upper_status", "malformed_row", "duplicate_superseded")}
     _break_values(cols, sel, vals, day, rng, secs)
-    lines = _join(_join(*(cols[c] for c in CALL_COLUMNS), sep=","), "\n")
+    lines = join(join(*(cols[c] for c in CALL_COLUMNS), sep=","), "\n")
     bad = []  # one field too many (odd) or too few (even: duration dropped)
     for k, row in enumerate(zip(*(vals["malformed_row"][c] for c in CALL_COLUMNS))):
         bad.append(",".join(row + ("x",) if k % 2 else row[:5] + row[6:]) + "\n")
-    lines = _replace(lines, sel["malformed_row"], bad)
+    lines = replace_rows(lines, sel["malformed_row"], bad)
     # Inserted rows: exact copies after their source; superseded versions (the same call
     # identity: call_id, agent, org, loan; other status and duration, earlier created_ts, so
     # the original stays the kept row) near it.
     exact, sup = sel["duplicate_exact"], sel["duplicate_superseded"]
     sv = vals["duplicate_superseded"]
     new_code = (code[sup] + rng.integers(1, len(STATUSES), len(sup))) % len(STATUSES)
-    new_dur = _durations(_call_seconds(rng, new_code), unit).to_pylist()
-    new_ts = _timestamps(day, secs[sup] - rng.integers(60, 3600, len(sup)), rng).to_pylist()
+    new_dur = durations(call_seconds(rng, new_code), unit).to_pylist()
+    new_ts = timestamps(day, secs[sup] - rng.integers(60, 3600, len(sup)), rng).to_pylist()
     sup_lines = [",".join([sv["call_id"][k], sv["agent_id"][k], sv["org_id"][k],
                            sv["installment_id"][k], STATUSES[new_code[k]], new_dur[k],
                            new_ts[k], ds]) + "\n" for k in range(len(sup))]
@@ -255,24 +192,24 @@ def _break_values(cols: dict[str, pa.Array], sel: dict[str, np.ndarray], vals: d
     """Write the value-level defects of ``sel`` into ``cols`` (in place)."""
     prev = (day - dt.timedelta(days=1)).isoformat()
     for c in ("call_id", "agent_id", "org_id", "call_date"):
-        cols[c] = _replace(cols[c], sel[f"missing_{c}"], [""] * len(sel[f"missing_{c}"]))
-    cols["call_date"] = _replace(cols["call_date"], sel["bad_call_date"], [
+        cols[c] = replace_rows(cols[c], sel[f"missing_{c}"], [""] * len(sel[f"missing_{c}"]))
+    cols["call_date"] = replace_rows(cols["call_date"], sel["bad_call_date"], [
         BAD_DATES[r].format(d=day) for r in rng.integers(0, len(BAD_DATES), len(sel["bad_call_date"]))])
     late = sel["call_date_outside_partition"]  # a late row: yesterday's call, exported today
-    cols["call_date"] = _replace(cols["call_date"], late, [prev] * len(late))
-    cols["created_ts"] = _replace(cols["created_ts"], late, _timestamps(day, secs[late] - 86400, rng))
+    cols["call_date"] = replace_rows(cols["call_date"], late, [prev] * len(late))
+    cols["created_ts"] = replace_rows(cols["created_ts"], late, timestamps(day, secs[late] - 86400, rng))
     field = rng.integers(0, 3, len(sel["padded_value"]))
     for f, c in enumerate(("call_id", "agent_id", "org_id")):
-        cols[c] = _replace(cols[c], sel["padded_value"][field == f],
+        cols[c] = replace_rows(cols[c], sel["padded_value"][field == f],
                            [f" {v} " for v, g in zip(vals["padded_value"][c], field) if g == f])
-    cols["status"] = _replace(cols["status"], sel["upper_status"],
+    cols["status"] = replace_rows(cols["status"], sel["upper_status"],
                               [f" {v.upper()} " for v in vals["upper_status"]["status"]])
-    cols["duration"] = _replace(cols["duration"], sel["bad_duration"], [
+    cols["duration"] = replace_rows(cols["duration"], sel["bad_duration"], [
         BAD_DURATIONS[r] for r in rng.integers(0, len(BAD_DURATIONS), len(sel["bad_duration"]))])
-    cols["created_ts"] = _replace(cols["created_ts"], sel["bad_created_ts"], [
+    cols["created_ts"] = replace_rows(cols["created_ts"], sel["bad_created_ts"], [
         BAD_TIMESTAMPS[r].format(d=day)
         for r in rng.integers(0, len(BAD_TIMESTAMPS), len(sel["bad_created_ts"]))])
-    cols["installment_id"] = _replace(cols["installment_id"], sel["empty_installment_id"],
+    cols["installment_id"] = replace_rows(cols["installment_id"], sel["empty_installment_id"],
                                       [""] * len(sel["empty_installment_id"]))
 
 
@@ -292,27 +229,11 @@ def _with_dupes(rows: list[list[str]], rng: np.random.Generator, rate: float, al
     return [r for _, r in sorted(keyed, key=lambda t: t[0])]
 
 
-def _login_text(day: dt.date, seconds: int, form: int) -> str:
-    """A login_time as exports write it: ``8:13`` (form 0), ``08:13:05`` (1), or a date-time
-    ``2025-04-28T08:13:05`` (2) or ``2025-04-28 08:13`` (3)."""
-    hms = _hms(seconds)
-    return (f"{seconds // 3600}:{hms[3:5]}", hms, f"{day.isoformat()}T{hms}",
-            f"{day.isoformat()} {hms[:5]}")[form]
-
-
-def _login_seconds(text: str) -> int | None:
-    """Seconds after midnight of a login_time written by ``_login_text``; None otherwise."""
-    parts = text[-8:].lstrip("T ").split(":") if len(text) > 8 else text.split(":")
-    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-        return None
-    return int(parts[0]) * 3600 + int(parts[1]) * 60 + (int(parts[2]) if len(parts) == 3 else 0)
-
-
 def _logins(day: dt.date, login: np.ndarray, rows: list[int], empty: set[int],
             rng: np.random.Generator) -> list[str]:
     """login_time per disposition row: mostly a time of day, sometimes a date-time."""
     forms = rng.choice(4, len(rows), p=(0.6, 0.25, 0.1, 0.05))
-    return ["" if i in empty else _login_text(day, int(login[i]), int(f)) for i, f in zip(rows, forms)]
+    return ["" if i in empty else login_text(day, int(login[i]), int(f)) for i, f in zip(rows, forms)]
 
 
 def _break_logins(rows: list[list[str]], rng: np.random.Generator, rate: float, day: dt.date) -> None:
@@ -326,11 +247,11 @@ def _break_logins(rows: list[list[str]], rng: np.random.Generator, rate: float, 
 def _later_login(row: list[str], rng: np.random.Generator) -> list[str]:
     """The same agent-day with a later login (so the source row stays the kept, earliest one);
     an exact copy when the source has none or an unparseable one."""
-    seconds = _login_seconds(row[3])
+    seconds = login_seconds(row[3])
     if seconds is None:
         return list(row)
     later = min(seconds + int(rng.integers(60, 3600)), 86399)
-    return row[:3] + [_hms(later)]
+    return row[:3] + [hms(later)]
 
 
 def _other_office(row: list[str], rng: np.random.Generator) -> list[str]:

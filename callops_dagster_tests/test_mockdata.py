@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callops_dagster import mockdata
+from callops_dagster import mockdata, mockvalues
 from callops_dagster.mockdata import generate_day, generate_days, main
 
 DAY = dt.date(2025, 4, 28)
@@ -386,6 +386,7 @@ def test_cli_writes_two_days(tmp_path, capsys):
         out / "landing" / "2025-04-22" / "call_logs.csv").read_bytes()
 
 
-def test_module_does_not_import_dagster():
-    source = Path(mockdata.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("module", [mockdata, mockvalues])
+def test_module_does_not_import_dagster(module):
+    source = Path(module.__file__).read_text(encoding="utf-8")
     assert not re.search(r"^\s*(import|from)\s+dagster", source, re.M)
