@@ -4,6 +4,8 @@
 -- minutes) and {min_calls}. Values are read as text; an empty field reads as NULL and is treated
 -- as ''. Records with the wrong number of fields are skipped by the reader (ignore_errors) and
 -- counted as malformed.
+-- Limits against the pandas chain: trim() removes spaces only (not tabs); durations are exact
+-- to 9 decimal places (DECIMAL(38, 9)); offsets are +HH:MM/-HH:MM with hours 00-23.
 
 -- A wall-clock time with its offset ('' for none) as the partition's local time.
 CREATE OR REPLACE TEMP MACRO v2_shift(ts, off) AS
