@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -71,10 +72,15 @@ def transform_chain(data_dir: Path, day: dt.date, out_dir: Path, min_calls: int 
 
 
 def duckdb_sql(data_dir: Path, day: dt.date, out_dir: Path) -> dict[str, Path]:
-    """Contender b: the contract as DuckDB SQL."""
+    """Contender b: the contract as DuckDB SQL, under the project's duration unit and timezone
+    (``CALLOPS_DURATION_UNIT``, ``CALLOPS_TIMEZONE``; the mock days are in minutes)."""
     from benchmarks.duckdb_day import run_day
 
-    return run_day(data_dir / "landing" / day.isoformat(), day, out_dir)
+    return run_day(
+        data_dir / "landing" / day.isoformat(), day, out_dir,
+        duration_unit=os.environ.get("CALLOPS_DURATION_UNIT", "minutes"),
+        timezone=os.environ.get("CALLOPS_TIMEZONE", "Asia/Kolkata"),
+    )
 
 
 def read_floor(data_dir: Path, day: dt.date, out_dir: Path) -> dict[str, Path]:

@@ -104,6 +104,13 @@ def render(settings: Settings, results: dict) -> str:
     if checks:
         lines += ["", "Checks before timing: " + "; ".join(
             f"{k} {'yes' if v else 'NO'}" for k, v in checks.items()) + "."]
+    quality = {r: size["quality"] for r, size in sizes.items() if size.get("quality")}
+    if quality:
+        lines += ["", "The days' data quality, as DuckDB counts it: " + "; ".join(
+            f"{label(r)}: {q['rows_rejected']} of {q['rows_read']} rows rejected, "
+            f"{q['call_id_conflict']} call_ids shared by different calls (kept), "
+            f"{q['bad_created_ts']} bad created_ts, {q['bad_login_time']} bad login_time"
+            for r, q in quality.items()) + "."]
     growth = {}
     for name in ("a", "b", "c", "d"):
         if 1_000_000 in sizes and 5_000_000 in sizes and sizes[1_000_000]["samples"].get(name) \

@@ -227,12 +227,15 @@ def measure_size(settings: Settings, rows: int, log) -> dict:
             )
             if not all(checks.values()):
                 raise RuntimeError(f"DuckDB does not reproduce the project's outputs at {label(rows)}: {checks}")
+        quality_file = out / "b" / DAY.isoformat() / "data_quality.json"
+        quality = json.loads(quality_file.read_text(encoding="utf-8")) if quality_file.is_file() else None
         for round_ in range(repeats):
             shift = round_ % len(names)  # alternate: each round starts with the next contender
             for name in names[shift:] + names[:shift]:
                 once(name, timed=True)
     file_bytes = (data_dir / "landing" / DAY.isoformat() / "call_logs.csv").stat().st_size
-    return {"rows": rows, "file_bytes": file_bytes, "repeats": repeats, "samples": samples, "checks": checks}
+    return {"rows": rows, "file_bytes": file_bytes, "repeats": repeats, "samples": samples, "checks": checks,
+            "quality": quality}
 
 
 def measure_backfill(settings: Settings, log) -> dict:
