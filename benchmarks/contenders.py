@@ -40,8 +40,10 @@ def transform_chain(data_dir: Path, day: dt.date, out_dir: Path, min_calls: int 
     calls_raw = read_landing_csv(landing_file(data_dir, day, CALL_LOGS), CALL_LOGS)
     logins_raw = read_landing_csv(landing_file(data_dir, day, DISPOSITION_SUMMARY), DISPOSITION_SUMMARY)
     roster = choose_roster(data_dir, day)
-    calls = validate_call_logs(calls_raw.frame, day)
-    logins = validate_disposition_summary(logins_raw.frame, day)
+    unit = os.environ.get("CALLOPS_DURATION_UNIT", "minutes")
+    timezone = os.environ.get("CALLOPS_TIMEZONE", "Asia/Kolkata")
+    calls = validate_call_logs(calls_raw.frame, day, duration_unit=unit, timezone=timezone)
+    logins = validate_disposition_summary(logins_raw.frame, day, timezone)
     people = validate_agent_roster(roster.table.frame)
     records_read = calls_raw.records_read + logins_raw.records_read + roster.table.records_read
     del calls_raw, logins_raw  # as in the Dagster steps: the raw text is not needed further
@@ -58,6 +60,7 @@ def transform_chain(data_dir: Path, day: dt.date, out_dir: Path, min_calls: int 
         agents_not_in_roster=len(strangers),
         roster_day=roster.roster_day,
         day=day,
+        call_id_conflicts=calls.warnings["call_id_conflict"],
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {

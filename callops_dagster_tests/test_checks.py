@@ -101,7 +101,7 @@ def test_every_check_is_evaluated_and_passes_on_a_clean_day(data_dir, instance):
 
 def test_golden_day_fails_only_warn_checks(golden_dir, instance):
     """The golden day has every kind of row defect but none that should block it."""
-    result = materialize_day(golden_dir, GOLDEN_DAY, instance)
+    result = materialize_day(golden_dir, GOLDEN_DAY, instance, duration_unit="seconds")
     assert result.success
     assert failed_checks(result) == {
         ("raw_call_logs", checks.MISSING_KEYS): WARN,

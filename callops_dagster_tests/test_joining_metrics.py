@@ -70,7 +70,10 @@ DEFAULT_ROSTER = [person()]
 
 def agent_day(tmp_path, calls=(), logins=(), roster=None) -> tuple[pd.DataFrame, int]:
     """The agent-day table and the number of kept call rows."""
-    kept_calls = validate_call_logs(raw(tmp_path, CALL_LOGS, CALL_HEADER, list(calls)), DAY).kept
+    # These tests' durations are seconds (CALLOPS_DURATION_UNIT=seconds).
+    kept_calls = validate_call_logs(
+        raw(tmp_path, CALL_LOGS, CALL_HEADER, list(calls)), DAY, duration_unit="seconds"
+    ).kept
     kept_logins = validate_disposition_summary(
         raw(tmp_path, DISPOSITION_SUMMARY, DISPOSITION_HEADER, list(logins)), DAY
     ).kept

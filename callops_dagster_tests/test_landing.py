@@ -185,8 +185,8 @@ def test_profile_counts_records_missing_and_duplicate_call_keys(tmp_path):
     content = CALL_HEADER + "".join(
         [
             "C1,A1,O1,I1,completed,60,2025-04-28 10:00:00,2025-04-28\n",
-            "C1,A1,O1,I1,completed,60,2025-04-28 10:00:00,2025-04-28\n",  # duplicate call_id
-            "C1,A2,O1,I1,busy,60,2025-04-28 11:00:00,2025-04-28\n",  # duplicate call_id
+            "C1,A1,O1,I1,completed,60,2025-04-28 10:00:00,2025-04-28\n",  # the same call again
+            "C1,A2,O1,I1,busy,60,2025-04-28 11:00:00,2025-04-28\n",  # (v2) another agent's call
             ",A1,O1,I1,completed,60,2025-04-28 10:00:00,2025-04-28\n",  # missing call_id
             "C2,  ,O1,I1,completed,60,2025-04-28 10:00:00,2025-04-28\n",  # missing agent_id
             "C3,A1,O1,I1,completed,60,2025-04-28 10:00:00,\n",  # missing call_date
@@ -199,7 +199,7 @@ def test_profile_counts_records_missing_and_duplicate_call_keys(tmp_path):
     assert result.records == 8
     assert result.malformed == 1
     assert result.missing_keys == 3
-    assert result.duplicate_keys == 2
+    assert result.duplicate_keys == 1
     assert result.missing_key_share == pytest.approx(3 / 8)
 
 

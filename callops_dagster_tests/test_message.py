@@ -61,7 +61,10 @@ def person(agent_id: str, first: str, last: str = "", org_id: str = "O1") -> str
 
 
 def summary(tmp_path: Path, calls=(), roster=(), logins=()) -> pd.DataFrame:
-    kept_calls = validate_call_logs(raw(tmp_path, CALL_LOGS, CALL_HEADER, list(calls)), DAY).kept
+    # These tests' durations are seconds (CALLOPS_DURATION_UNIT=seconds).
+    kept_calls = validate_call_logs(
+        raw(tmp_path, CALL_LOGS, CALL_HEADER, list(calls)), DAY, duration_unit="seconds"
+    ).kept
     kept_logins = validate_disposition_summary(
         raw(tmp_path, DISPOSITION_SUMMARY, DISPOSITION_HEADER, list(logins)), DAY
     ).kept
