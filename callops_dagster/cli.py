@@ -41,11 +41,13 @@ from callops_dagster.transforms.intake import (
     land_files,
     move_in,
     parse_day,
+    plan_landing,
 )
 from callops_dagster.transforms.landing import landed_days
 from callops_dagster.transforms.landing_watch import scan_landing
 
 LOG = logging.getLogger("callops")
+LANDED = {"land": "landed", "keep": "already landed with the same files", "replace": "replaced"}
 TELEMETRY_OFF = "# Created by callops: this data dir's Dagster instance.\ntelemetry:\n  enabled: false\n"
 
 
@@ -181,12 +183,13 @@ def run_files(root: Path, paths: Sequence[Path], date_text: str | None, replace:
         guess = call_day(files[CALL_LOGS])
         LOG.info(f"Day {guess.day}: the {guess.note()}")
         day = guess.day
+    target = root / "landing" / day.isoformat()
+    plan_landing(target, files, replace=replace)  # refuses a differing day before Dagster loads
     runner, instance = load_runner(root)
     if problem := runner.partition_range_problem(day):
         raise Refusal(problem)
-    outcome = land_files(root, day, files, replace=replace)
-    target = root / "landing" / day.isoformat()
-    LOG.info(f"{target}: {'already landed with the same files' if outcome == 'unchanged' else outcome}")
+    done = land_files(root, day, files, replace=replace)
+    LOG.info(f"{target}: {LANDED[done]}")
     result = runner.run_day(instance, day.isoformat())
     _report(runner, result, full=True)
     return 0 if result.success else 1

@@ -82,7 +82,7 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
         described = data.user_failure_data.description if data.user_failure_data else None
         text = described or (data.error.message if data.error else "")
         if text:
-            return f"step {event.step_key}: {error_summary(text)}"
+            return f"step {event.step_key}: {error_summary(text, limit=500)}"
     return "see the run in the Dagster UI"
 
 

@@ -180,20 +180,30 @@ def move_in(staged: Path, target: Path, *, replace: bool = False) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def land_files(data_dir: Path, day: dt.date, files: Mapping[SourceSpec, Path], *, replace: bool = False) -> str:
-    """Copy ``files`` byte for byte to ``<data_dir>/landing/<day>/`` under their contract names,
-    all at once. Returns ``"landed"``, ``"unchanged"`` (same bytes already there) or
-    ``"replaced"``; ``IntakeError`` when other files are landed for the day and not ``replace``."""
-    target = Path(data_dir) / "landing" / day.isoformat()
-    differ = differing_files(target, files) if target.exists() else None
-    if differ == []:
-        return "unchanged"
-    if differ and not replace:
+def plan_landing(target: Path, files: Mapping[SourceSpec, Path], *, replace: bool = False) -> str:
+    """What landing ``files`` in the day folder ``target`` does: ``"land"`` (nothing there),
+    ``"keep"`` (the same bytes are there) or ``"replace"`` (other files are there and
+    ``replace``); ``IntakeError`` naming the differing files when they are there and not ``replace``."""
+    if not any((target / spec.file_name).exists() for spec in files):
+        return "land"
+    differ = differing_files(target, files)
+    if not differ:
+        return "keep"
+    if not replace:
         raise IntakeError(
             f"{target} is already landed with other files ({', '.join(differ)} "
-            f"{'differs' if len(differ) == 1 else 'differ'}); "
-            "--replace to overwrite it"
+            f"{'differs' if len(differ) == 1 else 'differ'}); --replace to overwrite it"
         )
+    return "replace"
+
+
+def land_files(data_dir: Path, day: dt.date, files: Mapping[SourceSpec, Path], *, replace: bool = False) -> str:
+    """Copy ``files`` byte for byte to ``<data_dir>/landing/<day>/`` under their contract names,
+    all at once, as ``plan_landing`` decides; returns its decision."""
+    target = Path(data_dir) / "landing" / day.isoformat()
+    plan = plan_landing(target, files, replace=replace)
+    if plan == "keep":
+        return plan
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{day.isoformat()}.new-"))
     try:
@@ -201,7 +211,9 @@ def land_files(data_dir: Path, day: dt.date, files: Mapping[SourceSpec, Path], *
             shutil.copyfile(path, staged / spec.file_name)
             os.chmod(staged / spec.file_name, 0o644)
         os.chmod(staged, 0o755)
-        move_in(staged, target, replace=differ is not None)
+        move_in(staged, target, replace=plan == "replace")
+    except OSError as exc:
+        raise IntakeError(f"cannot land {target}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(staged, ignore_errors=True)
-    return "replaced" if differ else "landed"
+    return plan
