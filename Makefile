@@ -1,11 +1,13 @@
-# callops: `make run` to set up and run on sample data, `make test` to test, `make dev` for the UI.
+# callops: `make run` to set up and run the brief's sample day, `make sample` for a week more, `make test` to test, `make dev` for the UI.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export CALLOPS_DATA_DIR ?= $(CURDIR)/data
-SAMPLE_START ?= 2025-04-22
+SAMPLE_START ?= 2025-04-21
 SAMPLE_DAYS ?= 7
+# The brief's own day, shipped with the package; `make run` lands it when nothing is landed.
+SAMPLE_FILES := $(addprefix callops_dagster/sample/assignment-2025-04-28/,call_logs.csv agent_roster.csv disposition_summary.csv)
 PORT ?= 3000
 
 .PHONY: install run sample test dev bench clean
@@ -19,14 +21,17 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# A generated week before the brief's day, for the trend check and the UI; never overwrites a landed day.
 sample: install
-	@if [ -z "$$(ls -A '$(CALLOPS_DATA_DIR)/landing' 2>/dev/null)" ]; then \
-		echo "No landed data: generating $(SAMPLE_DAYS) sample days in $(CALLOPS_DATA_DIR)"; \
-		$(BIN)/python -m callops_dagster.mockdata --start $(SAMPLE_START) --days $(SAMPLE_DAYS) --out '$(CALLOPS_DATA_DIR)'; \
-	fi
+	$(BIN)/callops mock --start $(SAMPLE_START) --days $(SAMPLE_DAYS)
 
-run: sample
-	$(BIN)/python -m callops_dagster.run_days
+# The brief's day when nothing is landed yet (printing its message), else every landed day.
+run: install
+	@if [ -z "$$(ls -A '$(CALLOPS_DATA_DIR)/landing' 2>/dev/null)" ]; then \
+		$(BIN)/callops run $(SAMPLE_FILES); \
+	else \
+		$(BIN)/callops run; \
+	fi
 
 test: install browser
 	$(BIN)/python -m pytest

@@ -105,8 +105,8 @@ def landed(cache: Path, rows: int, days: list[dt.date]) -> Path:
     for day in days:
         if not (data_dir / "landing" / day.isoformat() / "disposition_summary.csv").is_file():
             run_process(
-                [sys.executable, "-m", "callops_dagster.mockdata", "--start", day.isoformat(),
-                 "--days", "1", "--out", str(data_dir), "--calls", str(rows),
+                [str(Path(sys.executable).parent / "callops"), "mock", "--start", day.isoformat(),
+                 "--days", "1", "--data-dir", str(data_dir), "--calls", str(rows),
                  "--defect-rate", "0.01", "--seed", "7"]
             )
     return data_dir

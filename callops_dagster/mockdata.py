@@ -15,7 +15,6 @@ lives in ``callops_dagster.mockvalues``.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import datetime as dt
@@ -340,31 +339,3 @@ def generate_days(start: dt.date, days: int, out_dir: Path, **kwargs) -> list[Pa
     """Write ``days`` consecutive landing days from ``start``; return the day folders."""
     return [generate_day(start + dt.timedelta(days=i), out_dir, **kwargs)["call_logs"].parent
             for i in range(days)]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m callops_dagster.mockdata --start 2025-04-22 --days 7 --out data``."""
-    p = argparse.ArgumentParser(prog="callops-mockdata", description=__doc__.splitlines()[0])
-    p.add_argument("--start", type=dt.date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
-    p.add_argument("--days", type=int, default=1, help="number of consecutive days")
-    p.add_argument("--out", type=Path, default=Path("data"),
-                   help="data directory; files go under <out>/landing/<date>/")
-    p.add_argument("--calls", type=int, default=2000, help="clean call rows per day")
-    p.add_argument("--agents", type=int, default=40, help="minimum roster size")
-    p.add_argument("--orgs", type=int, default=3)
-    p.add_argument("--defect-rate", type=float, default=0.01, help="rate per defect class")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--duration-unit", choices=DURATION_UNITS, default="minutes",
-                   help="unit durations are written in (CALLOPS_DURATION_UNIT must match)")
-    args = p.parse_args(argv)
-    for i in range(args.days):
-        day = args.start + dt.timedelta(days=i)
-        paths = generate_day(day, args.out, calls=args.calls, agents=args.agents, orgs=args.orgs,
-                             defect_rate=args.defect_rate, seed=args.seed,
-                             duration_unit=args.duration_unit)
-        print(f"{day.isoformat()}: wrote {paths['call_logs'].parent} ({args.calls} calls)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

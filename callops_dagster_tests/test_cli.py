@@ -1,4 +1,4 @@
-"""The real command line, as a user runs it: mock data, then `dagster asset materialize`."""
+"""The real command line, as a user runs it: `callops mock`, then `dagster asset materialize`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from callops_dagster_tests.conftest import REPORT_FILES, cli_env, reports_dir, warehouse_file
 
 DAGSTER = Path(sys.executable).parent / "dagster"
+CALLOPS = Path(sys.executable).parent / "callops"
 DAY = "2025-04-28"
 SOURCES = ("call_logs", "agent_roster", "disposition_summary")
 SUMMARY_COLUMNS = [
@@ -40,13 +41,13 @@ def file_records(path: Path) -> int:
 
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
-    """One mock day generated with the generator's CLI, materialised with the dagster CLI."""
+    """One mock day generated with `callops mock`, materialised with the dagster CLI."""
     root = tmp_path_factory.mktemp("cli")
     data_dir = root / "data"
     generated = subprocess.run(
-        [sys.executable, "-m", "callops_dagster.mockdata", "--start", DAY, "--days", "1",
-         "--out", str(data_dir), "--calls", "600", "--defect-rate", "0.02", "--seed", "11"],
-        capture_output=True, text=True, timeout=120,
+        [str(CALLOPS), "mock", "--start", DAY, "--days", "1",
+         "--data-dir", str(data_dir), "--calls", "600", "--defect-rate", "0.02", "--seed", "11"],
+        env=cli_env(data_dir, root / "dagster_home"), capture_output=True, text=True, timeout=120,
     )
     assert generated.returncode == 0, generated.stderr
     done = materialize_cli(data_dir, root / "dagster_home", DAY)

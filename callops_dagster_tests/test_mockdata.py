@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callops_dagster import mockdata, mockvalues
-from callops_dagster.mockdata import generate_day, generate_days, main
+from callops_dagster.mockdata import generate_day, generate_days
 
 DAY = dt.date(2025, 4, 28)
 HEADERS = {
@@ -365,25 +365,6 @@ def test_rejects_bad_arguments(tmp_path):
         generate_day(DAY, tmp_path, defect_rate=-0.1)
     with pytest.raises(ValueError):
         generate_day(DAY, tmp_path, orgs=0)
-
-
-def test_cli_writes_two_days(tmp_path, capsys):
-    out = tmp_path / "data"
-    rc = main(["--start", "2025-04-22", "--days", "2", "--out", str(out), "--calls", "300",
-               "--agents", "12", "--orgs", "2", "--defect-rate", "0.02", "--seed", "3",
-               "--duration-unit", "seconds"])
-    assert rc == 0
-    printed = capsys.readouterr().out.strip().splitlines()
-    assert len(printed) == 2 and "2025-04-22" in printed[0] and "2025-04-23" in printed[1]
-    assert sorted(p.name for p in (out / "landing").iterdir()) == ["2025-04-22", "2025-04-23"]
-    for day in ("2025-04-22", "2025-04-23"):
-        header, rows = read(out / "landing" / day / "call_logs.csv")
-        assert header == HEADERS["call_logs"] and len(rows) >= 300
-        assert {r[2].strip() for r in rows if len(r) == 8} <= {"ORG01", "ORG02", ""}
-    again = generate_day(dt.date(2025, 4, 22), tmp_path / "again", calls=300, agents=12, orgs=2,
-                         defect_rate=0.02, seed=3, duration_unit="seconds")
-    assert again["call_logs"].read_bytes() == (
-        out / "landing" / "2025-04-22" / "call_logs.csv").read_bytes()
 
 
 @pytest.mark.parametrize("module", [mockdata, mockvalues])

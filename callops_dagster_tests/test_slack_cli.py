@@ -1,4 +1,4 @@
-"""The real surfaces with a webhook set: `make run`'s run_days and `dagster sensor preview`.
+"""The real surfaces with a webhook set: `make run`'s `callops run` and `dagster sensor preview`.
 
 Only the newest landed day posts; a failed correction fails the run with a URL-free error;
 the alert sensor, loaded by the dagster CLI with the URL from the environment, posts one
@@ -20,6 +20,7 @@ from callops_dagster_tests.fake_slack import SECRET, FakeSlack, Reply
 from callops_dagster_tests.test_slack_delivery import files_containing
 
 DAGSTER = Path(sys.executable).parent / "dagster"
+CALLOPS = Path(sys.executable).parent / "callops"
 DAYS = ("2025-04-27", "2025-04-28")
 
 
@@ -37,11 +38,11 @@ def story(tmp_path_factory):
         write_day(data_dir, day)
     with FakeSlack() as slack:
         env = cli_env(data_dir, home, SLACK_WEBHOOK_URL=slack.url)
-        first = run([sys.executable, "-m", "callops_dagster.run_days"], env, root)
+        first = run([str(CALLOPS), "run"], env, root)
         posts_after_first = list(slack.requests)
         write_day(data_dir, DAYS[1], calls=clean_calls(DAYS[1])[:-1])
         slack.default = Reply(429, "rate_limited", {"Retry-After": "3600"})
-        second = run([sys.executable, "-m", "callops_dagster.run_days"], env, root)
+        second = run([str(CALLOPS), "run"], env, root)
         posts_after_second = list(slack.requests)
         slack.default = Reply()
         preview = run(

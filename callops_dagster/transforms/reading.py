@@ -114,6 +114,17 @@ def _map_columns(header: list[str], spec: SourceSpec) -> tuple[dict[str, int], l
     return {c: positions[c] for c in spec.columns}, extras
 
 
+def read_header(path: Path, file_name: str, *, limit: int = 1 << 20) -> list[str]:
+    """The header fields of the file at ``path`` as written (BOM and leading blank lines skipped),
+    reading at most ``limit`` bytes; ``SourceFileError`` (naming ``file_name``) when it has none."""
+    with open(path, "rb") as handle:
+        start = handle.read(limit)
+    body, _ = _skip_blank_lines(start[len(BOM) :] if start.startswith(BOM) else start)
+    if not body or body.isspace():
+        raise SourceFileError(file_name, "file has no header (empty, or only a byte-order mark or blank lines)")
+    return _header_fields(body, file_name)
+
+
 def _quoting_error(body: bytes) -> tuple[int, str] | None:
     """(line, problem) of the first record whose quoting is broken, read strictly.
 

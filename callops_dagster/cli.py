@@ -1,0 +1,334 @@
+"""The ``callops`` command: run a day from three files, run the landed days, show their status,
+generate sample days.
+
+    callops run CALL_LOGS AGENT_ROSTER DISPOSITION_SUMMARY [--date D] [--replace]
+    callops run [--day D]
+    callops status
+    callops mock --start 2025-04-21 --days 7
+
+Every subcommand takes ``--data-dir`` (default ``CALLOPS_DATA_DIR``, then ``data/``),
+``-v`` (also say which data dir and Dagster instance) and ``-q`` (only warnings and errors).
+The Dagster instance is ``DAGSTER_HOME`` when set, else ``<data_dir>/.dagster_home``. A refusal
+(wrong or missing file, unreadable date, a day outside the partitions, a landed day that
+differs) is one line on stderr and exit status 2; a day that ran and failed is exit status 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import click
+
+from callops_dagster.transforms.console import REPORT_MEANINGS, progress_line, status_table
+from callops_dagster.transforms.contract import CALL_LOGS
+from callops_dagster.transforms.intake import (
+    ORDER,
+    IntakeError,
+    call_day,
+    check_files,
+    land_files,
+    move_in,
+    parse_day,
+    plan_landing,
+)
+from callops_dagster.transforms.landing import landed_days
+from callops_dagster.transforms.landing_watch import scan_landing
+
+LOG = logging.getLogger("callops")
+LANDED = {"land": "landed", "keep": "already landed with the same files", "replace": "replaced"}
+TELEMETRY_OFF = "# Created by callops: this data dir's Dagster instance.\ntelemetry:\n  enabled: false\n"
+
+
+class Refusal(click.ClickException):
+    """Input the command will not take: one line on stderr, exit status 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"callops: error: {self.message}", err=True)
+
+
+def refusals(command: Callable) -> Callable:
+    """Turn the refusals of the helpers (and unusable settings) into ``Refusal``."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except IntakeError as exc:
+            raise Refusal(str(exc)) from None
+        except ValueError as exc:  # by name: importing their modules would load the settings early
+            if type(exc).__name__ in {"SettingsError", "RunnerError"}:
+                raise Refusal(str(exc)) from None
+            raise
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- set-up
+
+
+class _BelowError(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < logging.ERROR
+
+
+def configure_logging(verbose: bool, quiet: bool) -> None:
+    """``callops`` log lines: info and warnings on stdout, errors on stderr; -v adds debug,
+    -q keeps warnings and errors only."""
+    LOG.handlers.clear()
+    LOG.propagate = False
+    LOG.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    out = logging.StreamHandler(sys.stdout)
+    out.addFilter(_BelowError())
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.ERROR)
+    for handler in (out, err):
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        LOG.addHandler(handler)
+
+
+def data_dir_of(option: Path | None) -> Path:
+    """``--data-dir``, else ``CALLOPS_DATA_DIR``, else ``data``; made absolute and exported so
+    the definitions (loaded later) use the same one."""
+    chosen = option or Path(os.environ.get("CALLOPS_DATA_DIR", "").strip() or "data")
+    root = chosen.expanduser().resolve()
+    os.environ["CALLOPS_DATA_DIR"] = str(root)
+    LOG.debug(f"data dir: {root}")
+    return root
+
+
+def use_instance(root: Path) -> Path:
+    """``DAGSTER_HOME`` when set, else ``<root>/.dagster_home``; created (telemetry off) when missing."""
+    home = os.environ.get("DAGSTER_HOME", "").strip()
+    source = "DAGSTER_HOME" if home else "the data dir's own, DAGSTER_HOME not set"
+    path = Path(home).expanduser().resolve() if home else root / ".dagster_home"
+    path.mkdir(parents=True, exist_ok=True)
+    if not (path / "dagster.yaml").exists():
+        (path / "dagster.yaml").write_text(TELEMETRY_OFF, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(path)
+    LOG.debug(f"Dagster instance: {path} ({source})")
+    return path
+
+
+def load_runner(root: Path) -> tuple[ModuleType, Any]:
+    """The Dagster side (loaded now that the environment is set) and the instance."""
+    use_instance(root)
+    import dagster as dg
+
+    for category in (dg.PreviewWarning, dg.BetaWarning):
+        warnings.simplefilter("ignore", category)
+    from callops_dagster import runner
+
+    return runner, runner.open_instance(root)
+
+
+def common_options(command: Callable) -> Callable:
+    """``--data-dir``, ``-v`` and ``-q``, on every subcommand."""
+    options = [
+        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Data directory [default: CALLOPS_DATA_DIR, else data/]."),
+        click.option("-v", "--verbose", is_flag=True, help="Also say which data dir and Dagster instance are used."),
+        click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
+    ]
+    return functools.reduce(lambda cmd, option: option(cmd), reversed(options), refusals(command))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """callops: daily loan-collection call reports, as Dagster assets."""
+
+
+# ---------------------------------------------------------------- run
+
+
+def _report(runner: ModuleType, result: Any, *, full: bool) -> None:
+    """A day's line, its failed checks and (``full``, when it succeeded) its reports and message."""
+    if result.success:
+        LOG.info(f"{result.day}: ok (run {result.run_id[:8]})")
+    else:
+        LOG.warning(f"{result.day}: FAILED (run {result.run_id[:8]}): {result.failure}")
+    if full and result.success:
+        folder = runner.reports_folder(result.day)
+        LOG.info(f"\nReports in {folder}/:")
+        for name, meaning in REPORT_MEANINGS.items():
+            LOG.info(f"  {name}: {meaning}")
+        LOG.info("\n" + (folder / "slack_message.txt").read_text(encoding="utf-8"))
+    if result.checks:
+        LOG.warning(f"{'Checks' if full else '  checks'} that warned or failed on {result.day}:")
+        for line in result.checks:
+            LOG.warning(f"{'  ' if full else '    '}{line.text()}")
+    elif full:
+        LOG.info(f"No check warned or failed on {result.day}.")
+
+
+def run_files(root: Path, paths: Sequence[Path], date_text: str | None, replace: bool) -> int:
+    """Check the three files, choose the day, land it, run it, report it."""
+    files = check_files(paths)
+    if date_text:
+        day = parse_day(date_text)
+    else:
+        guess = call_day(files[CALL_LOGS])
+        LOG.info(f"Day {guess.day}: the {guess.note()}")
+        day = guess.day
+    target = root / "landing" / day.isoformat()
+    plan_landing(target, files, replace=replace)  # refuses a differing day before Dagster loads
+    runner, instance = load_runner(root)
+    if problem := runner.partition_range_problem(day):
+        raise Refusal(problem)
+    done = land_files(root, day, files, replace=replace)
+    LOG.info(f"{target}: {LANDED[done]}")
+    result = runner.run_day(instance, day.isoformat())
+    _report(runner, result, full=True)
+    return 0 if result.success else 1
+
+
+class Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.started = total, time.monotonic()
+        self.enabled = enabled and sys.stderr.isatty()
+
+    def show(self, done: int, day: str) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K" + progress_line(done, self.total, day, time.monotonic() - self.started))
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def run_landed(root: Path, day_text: str | None) -> int:
+    """Every landed day in date order (or the one ``--day``), one run each."""
+    days = [d.isoformat() for d in landed_days(root)]
+    if day_text:
+        day = parse_day(day_text).isoformat()
+        if day not in days:
+            raise Refusal(f"{day} is not landed under {root / 'landing'}")
+        days = [day]
+    if not days:
+        raise Refusal(f"no landed days under {root / 'landing'}; land one with `callops run {ORDER}`, "
+                      "or generate sample days with `callops mock`")
+    runner, instance = load_runner(root)
+    progress = Progress(len(days), LOG.isEnabledFor(logging.INFO))
+    results = []
+    for done, day in enumerate(days):
+        if problem := runner.partition_range_problem(dt.date.fromisoformat(day)):
+            LOG.warning(f"{day}: skipped ({problem})")
+            continue
+        progress.show(done, day)
+        result = runner.run_day(instance, day)
+        progress.clear()
+        _report(runner, result, full=len(days) == 1)
+        results.append(result)
+    succeeded = [r for r in results if r.success]
+    if len(days) > 1 and succeeded:
+        latest = runner.reports_folder(succeeded[-1].day)
+        LOG.info(f"\nReports: {root / 'reports'}/<date>/\nLatest Slack message ({latest / 'slack_message.txt'}):\n")
+        LOG.info((latest / "slack_message.txt").read_text(encoding="utf-8"))
+    return 0 if len(succeeded) == len(days) else 1
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--date", "date_text", metavar="YYYY-MM-DD", help="The day of the files [default: the call_date most call rows carry].")
+@click.option("--replace", is_flag=True, help="Replace a landed day whose files differ.")
+@click.option("--day", "day_text", metavar="YYYY-MM-DD", help="Without files: run only this landed day.")
+@common_options
+def run(files: tuple[Path, ...], date_text: str | None, replace: bool, day_text: str | None,
+        data_dir: Path | None, verbose: bool, quiet: bool) -> None:
+    """Land CALL_LOGS AGENT_ROSTER DISPOSITION_SUMMARY as one day and run it; without files, run
+    every landed day. Exit status 0 when every day succeeded, 1 otherwise, 2 on a refusal."""
+    configure_logging(verbose, quiet)
+    root = data_dir_of(data_dir)
+    if files and len(files) != 3:
+        raise Refusal(f"give the three files {ORDER} (got {len(files)}), or none to run every landed day")
+    if files and day_text:
+        raise Refusal("--day runs a landed day; with files, give their day with --date")
+    if not files and (date_text or replace):
+        raise Refusal(f"--date and --replace go with the three files {ORDER}; --day runs one landed day")
+    sys.exit(run_files(root, files, date_text, replace) if files else run_landed(root, day_text))
+
+
+# ---------------------------------------------------------------- status
+
+
+@main.command()
+@common_options
+def status(data_dir: Path | None, verbose: bool, quiet: bool) -> None:
+    """A table of the landed days: files, materialised or not and when, the latest run and the
+    checks that warned or failed in it (as recorded in the Dagster instance)."""
+    configure_logging(verbose, quiet)
+    root = data_dir_of(data_dir)
+    folders = scan_landing(root).days
+    if not folders:
+        LOG.info(f"No landed days under {root / 'landing'}.")
+        return
+    runner, instance = load_runner(root)
+    rows = [runner.day_status(instance, day.isoformat(), folders[day]) for day in sorted(folders)]
+    click.echo(status_table(rows))
+    for row in rows:
+        for line in row.checks:
+            LOG.debug(f"{row.day} {line.text()}")
+
+
+# ---------------------------------------------------------------- mock
+
+
+def _date_option(ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
+    try:
+        return parse_day(value)
+    except IntakeError as exc:
+        raise Refusal(str(exc).replace("--date", f"--{param.name}")) from None
+
+
+@main.command()
+@click.option("--start", required=True, callback=_date_option, metavar="YYYY-MM-DD", help="First day.")
+@click.option("--days", type=click.IntRange(min=1), default=1, show_default=True, help="Consecutive days.")
+@click.option("--calls", type=int, default=2000, show_default=True, help="Clean call rows per day.")
+@click.option("--agents", type=int, default=40, show_default=True, help="Minimum roster size.")
+@click.option("--orgs", type=int, default=3, show_default=True)
+@click.option("--defect-rate", type=float, default=0.01, show_default=True, help="Rate per defect class.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--duration-unit", type=click.Choice(["minutes", "seconds"]), default="minutes", show_default=True,
+              help="Unit the durations are written in (CALLOPS_DURATION_UNIT must match when they are run).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), hidden=True)  # the old name of --data-dir
+@common_options
+def mock(start: dt.date, days: int, out: Path | None, data_dir: Path | None, verbose: bool, quiet: bool,
+         **sizes: Any) -> None:
+    """Generate sample landing days (every defect class of the contract at --defect-rate,
+    deterministic for --seed). A day already landed is left as it is."""
+    from callops_dagster.mockdata import generate_day
+
+    configure_logging(verbose, quiet)
+    root = data_dir_of(data_dir or out)
+    (root / "landing").mkdir(parents=True, exist_ok=True)
+    for day in (start + dt.timedelta(days=i) for i in range(days)):
+        target = root / "landing" / day.isoformat()
+        if target.exists() and any(target.iterdir()):
+            LOG.info(f"{day}: already landed in {target}; left as it is")
+            continue
+        staging = Path(tempfile.mkdtemp(dir=root / "landing", prefix=f".{day}.mock-"))
+        try:
+            generate_day(day, staging, **sizes)
+            move_in(staging / "landing" / day.isoformat(), target)
+        except ValueError as exc:
+            raise Refusal(str(exc)) from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        LOG.info(f"{day}: wrote {target} ({sizes['calls']} calls)")

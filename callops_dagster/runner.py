@@ -1,0 +1,125 @@
+"""The ``callops`` command's Dagster side: run a landed day through ``callops_daily`` in the
+project's instance (so the run shows in the UI), and read back what the instance knows.
+
+Import this only after the command has set ``CALLOPS_DATA_DIR`` and ``DAGSTER_HOME``: the
+definitions read their settings when they load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from callops_dagster.definitions import defs
+from callops_dagster.defs.partitions import daily_partitions
+from callops_dagster.settings import SETTINGS
+from callops_dagster.transforms.console import CheckLine, DayStatus, check_reason
+from callops_dagster.transforms.intake import partition_problem
+from callops_dagster.transforms.landing_watch import landed_files
+from callops_dagster.transforms.slack_blocks import error_summary
+
+JOB = "callops_daily"
+PARTITION_TAG = "dagster/partition"
+LAST_ASSET = dg.AssetKey("slack_summary")  # writes the day's reports
+# The run's events are in the instance (and the UI); the terminal gets the command's lines.
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+class RunnerError(ValueError):
+    """The command and the loaded definitions disagree; one line for people."""
+
+
+@dataclass(frozen=True)
+class DayResult:
+    day: str
+    run_id: str
+    success: bool
+    failure: str = ""
+    checks: list[CheckLine] = field(default_factory=list)
+
+
+def open_instance(data_dir: Path) -> dg.DagsterInstance:
+    """The instance at ``DAGSTER_HOME``, once the definitions are known to use ``data_dir``."""
+    if SETTINGS.data_dir != Path(data_dir).resolve():
+        raise RunnerError(f"definitions loaded for {SETTINGS.data_dir}, not {data_dir}; run callops in its own process")
+    return dg.DagsterInstance.get()
+
+
+def partition_range_problem(day: dt.date) -> str | None:
+    """Why ``day`` is not one of the daily partitions, or None."""
+    keys = daily_partitions.get_partition_keys()
+    if not keys:
+        return f"there are no partitions yet; CALLOPS_START_DATE ({SETTINGS.start_date}) moves the first"
+    return partition_problem(day, dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1]))
+
+
+def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[CheckLine]:
+    """Every check of the run that did not pass (WARN or ERROR), in the order evaluated."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    lines = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.passed:
+            continue
+        metadata = {key: value.value for key, value in (evaluation.metadata or {}).items()}
+        lines.append(
+            CheckLine(
+                asset=evaluation.asset_key.to_user_string(),
+                check=evaluation.check_name,
+                severity=evaluation.severity.value,
+                reason=check_reason(evaluation.description, metadata),
+            )
+        )
+    return lines
+
+
+def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        described = data.user_failure_data.description if data.user_failure_data else None
+        text = described or (data.error.message if data.error else "")
+        if text:
+            return f"step {event.step_key}: {error_summary(text, limit=500)}"
+    return "see the run in the Dagster UI"
+
+
+def run_day(instance: dg.DagsterInstance, day: str) -> DayResult:
+    """One run of ``callops_daily`` for ``day`` in ``instance``; never raises on a failed run."""
+    result = defs.resolve_job_def(JOB).execute_in_process(
+        partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET
+    )
+    return DayResult(
+        day=day,
+        run_id=result.run_id,
+        success=result.success,
+        failure="" if result.success else _failure_reason(result),
+        checks=failed_checks(instance, result.run_id),
+    )
+
+
+def _local_time(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def day_status(instance: dg.DagsterInstance, day: str, folder: Path) -> DayStatus:
+    """The landed files of ``day``, when its reports were last materialised, and the status and
+    failed checks of its latest run, as recorded in the instance (nothing is recomputed)."""
+    files = landed_files(folder) or [f for f in folder.iterdir() if f.is_file()]
+    done = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=LAST_ASSET, asset_partitions=[day]), limit=1, ascending=False
+    ).records
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={PARTITION_TAG: day}), limit=1)
+    return DayStatus(
+        day=day,
+        files=[f.name for f in files],
+        materialised_at=_local_time(done[0].timestamp) if done else None,
+        last_run=f"{runs[0].status.value.lower()} ({runs[0].run_id[:8]})" if runs else None,
+        checks=failed_checks(instance, runs[0].run_id) if runs else [],
+    )
+
+
+def reports_folder(day: str) -> Path:
+    return SETTINGS.data_dir / "reports" / day
