@@ -1,0 +1,1 @@
+"""Contact compliance and weekly performance (shared/spec/contact-compliance.md)."""

@@ -1,0 +1,174 @@
+"""Contact compliance per agent-day and per loan (pure pandas, no dagster).
+
+Definitions: ``shared/spec/contact-compliance.md``. Times are the naive local date-times of
+the partition timezone that the contract's parsers produce (``created_ts``, ``login_ts``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+import pandas as pd
+
+from callops_dagster.transforms.metrics import round_half_up
+
+AGENT_COMPLIANCE_COLUMNS: tuple[str, ...] = (
+    "call_date",
+    "org_id",
+    "agent_id",
+    "agent_name",
+    "calls_outside_hours",
+    "calls_unknown_time",
+    "calls_before_login",
+    "first_call_at",
+    "last_call_at",
+)
+LOAN_FREQUENCY_COLUMNS: tuple[str, ...] = (
+    "org_id",
+    "installment_id",
+    "attempts_7d",
+    "days_called_7d",
+    "agents_7d",
+    "last_called_at",
+    "over_limit",
+)
+WINDOW_DAYS = 7
+DEFAULT_CALLING_HOURS = "08:00-19:00"
+DEFAULT_MAX_ATTEMPTS_7D = 7
+_HOURS_RE = re.compile(r"^([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})$")
+AGENT_KEY = ["call_date", "org_id", "agent_id"]
+LOAN_KEY = ["org_id", "installment_id"]
+
+
+@dataclass(frozen=True)
+class CallingHours:
+    """The permitted local window: ``start`` inclusive, ``end`` exclusive, same day."""
+
+    start: dt.time
+    end: dt.time
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    @classmethod
+    def parse(cls, text: str) -> CallingHours:
+        """``HH:MM-HH:MM`` with start before end; a window across midnight is refused."""
+        match = _HOURS_RE.match(text.strip())
+        if not match:
+            raise ValueError(f"expected HH:MM-HH:MM (like {DEFAULT_CALLING_HOURS}), got {text!r}")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+            raise ValueError(f"{text!r} is not a time range of one day")
+        start = dt.time(h1, m1)
+        end = dt.time.max if h2 == 24 else dt.time(h2, m2)
+        if not start < end:
+            raise ValueError(
+                f"{text!r}: the start must be before the end (a window across midnight is not supported)"
+            )
+        return cls(start, end)
+
+    def outside(self, times: pd.Series) -> pd.Series:
+        """True where a parseable date-time's time of day is before start or at/after end."""
+        seconds = _seconds_of_day(times)
+        start = _seconds(self.start)
+        end = 24 * 3600 if self.end == dt.time.max else _seconds(self.end)
+        return (seconds.lt(start) | seconds.ge(end)).fillna(False).astype(bool)
+
+
+def _seconds(clock: dt.time) -> int:
+    return clock.hour * 3600 + clock.minute * 60 + clock.second
+
+
+def _seconds_of_day(times: pd.Series) -> pd.Series:
+    """Seconds since local midnight (fractions kept), NaN where the time is unknown."""
+    return (times - times.dt.normalize()).dt.total_seconds()
+
+
+def _clock(value: object) -> str:
+    return "" if pd.isna(value) else pd.Timestamp(value).strftime("%H:%M:%S")
+
+
+def _stamp(value: object) -> str:
+    return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def agent_compliance(
+    summary: pd.DataFrame, calls: pd.DataFrame, logins: pd.DataFrame, hours: CallingHours
+) -> pd.DataFrame:
+    """One row per summary row (same keys, same order): calls outside the window, calls of
+    unknown time, calls before the agent-day's kept login, first and last call times.
+
+    ``summary`` is the agent performance summary; ``calls`` the validated call_logs
+    (``created_ts``); ``logins`` the validated disposition_summary (``login_ts``).
+    """
+    created = calls["created_ts"]
+    login_of_call = calls.loc[:, AGENT_KEY].merge(
+        logins.loc[:, [*AGENT_KEY, "login_ts"]], on=AGENT_KEY, how="left", validate="many_to_one"
+    )["login_ts"].set_axis(calls.index)
+    flags = calls.loc[:, AGENT_KEY].assign(
+        calls_outside_hours=hours.outside(created).astype("int64"),
+        calls_unknown_time=created.isna().astype("int64"),
+        calls_before_login=(created < login_of_call).fillna(False).astype("int64"),
+        _created=created,
+    )
+    grouped = flags.groupby(AGENT_KEY, sort=False)
+    per_day = grouped.agg(
+        calls_outside_hours=("calls_outside_hours", "sum"),
+        calls_unknown_time=("calls_unknown_time", "sum"),
+        calls_before_login=("calls_before_login", "sum"),
+        first=("_created", "min"),
+        last=("_created", "max"),
+    ).reset_index()
+    out = summary.loc[:, ["call_date", "org_id", "agent_id", "agent_name"]].merge(
+        per_day, on=AGENT_KEY, how="left", validate="one_to_one"
+    )
+    for column in ("calls_outside_hours", "calls_unknown_time", "calls_before_login"):
+        out[column] = out[column].fillna(0).astype("int64")
+    out["first_call_at"] = pd.Series([_clock(v) for v in out["first"]], index=out.index, dtype="str")
+    out["last_call_at"] = pd.Series([_clock(v) for v in out["last"]], index=out.index, dtype="str")
+    return out.loc[:, list(AGENT_COMPLIANCE_COLUMNS)]
+
+
+def window_days(day: dt.date) -> list[dt.date]:
+    """The seven days ending on ``day``: day-6 .. day."""
+    return [day - dt.timedelta(days=offset) for offset in range(WINDOW_DAYS - 1, -1, -1)]
+
+
+def loan_contact_frequency(window_calls: pd.DataFrame, day: dt.date, max_attempts: int) -> pd.DataFrame:
+    """Per loan (org_id, non-empty installment_id) called on ``day``: its attempts, days,
+    agents and last call over the kept calls of the window that exist; ``over_limit`` when
+    attempts exceed ``max_attempts``. Sorted by attempts descending, then org, loan."""
+    loans = window_calls.loc[window_calls["installment_id"].fillna("").ne("")]
+    today = loans.loc[loans["call_date"] == day.isoformat(), LOAN_KEY].drop_duplicates()
+    called = loans.merge(today, on=LOAN_KEY, how="inner")
+    grouped = called.groupby(LOAN_KEY, sort=False)
+    out = grouped.agg(
+        attempts_7d=("call_id", "size"),
+        days_called_7d=("call_date", "nunique"),
+        agents_7d=("agent_id", "nunique"),
+        last=("created_ts", "max"),
+    ).reset_index()
+    out["last_called_at"] = pd.Series([_stamp(v) for v in out["last"]], index=out.index, dtype="str")
+    out["over_limit"] = (out["attempts_7d"] > max_attempts).astype("int64")
+    for column in ("attempts_7d", "days_called_7d", "agents_7d"):
+        out[column] = out[column].astype("int64")
+    out = out.sort_values(
+        ["attempts_7d", "org_id", "installment_id"], ascending=[False, True, True], kind="stable", ignore_index=True
+    )
+    return out.loc[:, list(LOAN_FREQUENCY_COLUMNS)]
+
+
+def compliance_line(
+    compliance: pd.DataFrame, total_calls: int, frequency: pd.DataFrame, hours: CallingHours, max_attempts: int
+) -> str:
+    """The message's ``Compliance:`` line (after the data-quality line)."""
+    outside = int(compliance["calls_outside_hours"].sum())
+    share = round_half_up(Fraction(outside, total_calls) * 100, 0) if total_calls else 0
+    over = int(frequency["over_limit"].sum())
+    return (
+        f"Compliance: {outside} calls outside {hours} ({share}% of calls); "
+        f"{over} loans over {max_attempts} attempts in {WINDOW_DAYS} days"
+    )

@@ -1,0 +1,289 @@
+"""Layer 1: contact compliance and the weekly summary on hand-built frames.
+
+One behaviour of ``shared/spec/contact-compliance.md`` per test: the window's edges, unknown
+times, calls before the login, the seven-day loan window, week boundaries and the change
+against the previous week.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from callops_dagster.compliance.rules import (
+    AGENT_COMPLIANCE_COLUMNS,
+    LOAN_FREQUENCY_COLUMNS,
+    CallingHours,
+    agent_compliance,
+    compliance_line,
+    loan_contact_frequency,
+    window_days,
+)
+from callops_dagster.compliance.weekly import (
+    WEEKLY_COLUMNS,
+    agent_weekly_summary,
+    build_weekly_message,
+    weekly_csv_frame,
+)
+
+DAY = dt.date(2025, 4, 28)
+HOURS = CallingHours.parse("08:00-19:00")
+
+
+def calls_frame(rows: list[tuple], day: dt.date = DAY) -> pd.DataFrame:
+    """Kept calls of ``day``: (agent_id, created_ts or None[, installment_id])."""
+    records = []
+    for i, row in enumerate(rows):
+        agent, created, loan = (*row, "L1")[:3]
+        records.append(
+            {
+                "call_id": f"C{i}",
+                "org_id": "O1",
+                "agent_id": agent,
+                "installment_id": loan,
+                "created_ts": pd.Timestamp(created) if created else pd.NaT,
+                "call_date": day.isoformat(),
+            }
+        )
+    frame = pd.DataFrame(records)
+    frame["created_ts"] = frame["created_ts"].astype("datetime64[us]")
+    return frame
+
+
+def logins_frame(logins: dict[str, str | None], day: dt.date = DAY) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "call_date": day.isoformat(),
+            "org_id": "O1",
+            "agent_id": list(logins),
+            "login_ts": [pd.Timestamp(v) if v else pd.NaT for v in logins.values()],
+        }
+    )
+    frame["login_ts"] = frame["login_ts"].astype("datetime64[us]")
+    return frame
+
+
+def summary_frame(agents: list[str], day: dt.date = DAY) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"call_date": day.isoformat(), "org_id": "O1", "agent_id": agents, "agent_name": [f"N {a}" for a in agents]}
+    )
+
+
+def compliance(rows, logins=None, agents=("A1",)) -> pd.DataFrame:
+    return agent_compliance(
+        summary_frame(list(agents)), calls_frame(rows), logins_frame(logins or {}), HOURS
+    ).set_index("agent_id")
+
+
+# --- calling hours ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "clock, outside",
+    [("07:59:59", 1), ("08:00:00", 0), ("18:59:59", 0), ("19:00:00", 1), ("00:00:00", 1), ("12:00:00", 0),
+     ("18:59:59.999", 0), ("07:59:59.5", 1)],
+)
+def test_window_start_is_inclusive_and_end_exclusive(clock, outside):
+    row = compliance([("A1", f"2025-04-28 {clock}")]).loc["A1"]
+    assert row["calls_outside_hours"] == outside
+
+
+def test_unknown_times_are_counted_apart_and_never_outside():
+    row = compliance([("A1", None), ("A1", "2025-04-28 07:00:00")]).loc["A1"]
+    assert (row["calls_unknown_time"], row["calls_outside_hours"]) == (1, 1)
+
+
+def test_configured_window_is_used():
+    hours = CallingHours.parse("09:30-17:00")
+    out = agent_compliance(
+        summary_frame(["A1"]), calls_frame([("A1", "2025-04-28 09:29:00"), ("A1", "2025-04-28 09:30:00")]),
+        logins_frame({}), hours,
+    )
+    assert out["calls_outside_hours"].tolist() == [1]
+
+
+@pytest.mark.parametrize("text", ["19:00-08:00", "08:00-08:00", "8:00-19:00", "08:00 19:00", "25:00-26:00", ""])
+def test_bad_or_overnight_windows_are_refused(text):
+    with pytest.raises(ValueError):
+        CallingHours.parse(text)
+
+
+def test_window_prints_as_configured():
+    assert str(CallingHours.parse(" 07:30-20:00 ")) == "07:30-20:00"
+
+
+# --- before login, first and last call --------------------------------------------------------
+
+
+def test_calls_before_the_login_are_counted():
+    row = compliance(
+        [("A1", "2025-04-28 08:59:59"), ("A1", "2025-04-28 09:00:00"), ("A1", None)],
+        logins={"A1": "2025-04-28 09:00:00"},
+    ).loc["A1"]
+    assert row["calls_before_login"] == 1  # at the login is not before it; unknown is not
+
+
+def test_login_less_agents_have_no_calls_before_login():
+    out = compliance(
+        [("A1", "2025-04-28 02:00:00"), ("A2", "2025-04-28 02:00:00")],
+        logins={"A2": None}, agents=("A1", "A2"),
+    )
+    assert out["calls_before_login"].to_dict() == {"A1": 0, "A2": 0}
+
+
+def test_first_and_last_call_times_and_agents_without_calls():
+    out = compliance(
+        [("A1", "2025-04-28 10:15:00"), ("A1", "2025-04-28 08:01:02.5"), ("A1", None)],
+        logins={"A2": "2025-04-28 09:00"}, agents=("A1", "A2"),
+    )
+    assert (out.loc["A1", "first_call_at"], out.loc["A1", "last_call_at"]) == ("08:01:02", "10:15:00")
+    assert out.loc["A2"].tolist()[3:] == [0, 0, 0, "", ""]
+
+
+def test_one_row_per_summary_row_in_its_order():
+    out = agent_compliance(
+        summary_frame(["B2", "A1"]), calls_frame([("A1", "2025-04-28 10:00")]), logins_frame({}), HOURS
+    )
+    assert list(out.columns) == list(AGENT_COMPLIANCE_COLUMNS)
+    assert out["agent_id"].tolist() == ["B2", "A1"]
+
+
+# --- seven-day loan frequency -----------------------------------------------------------------
+
+
+def window_calls(per_day: dict[int, int], loan: str = "L1") -> pd.DataFrame:
+    """``per_day``: days before DAY -> calls to ``loan`` by A1 that day."""
+    frames = [
+        calls_frame([("A1", f"{DAY - dt.timedelta(days=back)} 10:0{i}:00", loan) for i in range(n)],
+                    day=DAY - dt.timedelta(days=back))
+        for back, n in per_day.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_window_is_the_seven_days_ending_on_the_day():
+    days = window_days(DAY)
+    assert (days[0], days[-1], len(days)) == (dt.date(2025, 4, 22), DAY, 7)
+
+
+def test_a_loan_called_eight_times_in_seven_days_is_over_the_limit():
+    out = loan_contact_frequency(window_calls({6: 2, 3: 3, 0: 3}), DAY, 7)
+    row = out.iloc[0]
+    assert (row["attempts_7d"], row["days_called_7d"], row["agents_7d"], row["over_limit"]) == (8, 3, 1, 1)
+    assert row["last_called_at"] == "2025-04-28 10:02:00"
+
+
+def test_seven_attempts_are_not_over_the_limit():
+    assert loan_contact_frequency(window_calls({5: 4, 0: 3}), DAY, 7)["over_limit"].tolist() == [0]
+
+
+def test_only_loans_called_on_the_day_are_listed():
+    calls = pd.concat([window_calls({2: 5}, loan="L9"), window_calls({0: 1}, loan="L1")])
+    assert loan_contact_frequency(calls, DAY, 7)["installment_id"].tolist() == ["L1"]
+
+
+def test_calls_without_a_loan_are_no_loan():
+    calls = window_calls({0: 2}, loan="")
+    assert loan_contact_frequency(calls, DAY, 7).empty
+
+
+def test_the_same_installment_in_two_orgs_is_two_loans_and_rows_are_sorted():
+    calls = pd.concat([window_calls({0: 1}, loan="L1"), window_calls({0: 2}, loan="L2"),
+                       window_calls({0: 1}, loan="L1").assign(org_id="O0")])
+    out = loan_contact_frequency(calls, DAY, 7)
+    assert list(out.columns) == list(LOAN_FREQUENCY_COLUMNS)
+    assert list(zip(out["org_id"], out["installment_id"])) == [("O1", "L2"), ("O0", "L1"), ("O1", "L1")]
+
+
+def test_missing_days_simply_add_no_attempts():
+    # The asset reads only the days that exist; the window's figures are over those.
+    out = loan_contact_frequency(window_calls({6: 4, 0: 4}), DAY, 7)
+    assert out["attempts_7d"].tolist() == [8]
+
+
+# --- the message line -------------------------------------------------------------------------
+
+
+def test_compliance_line_counts_and_rounds_half_away_from_zero():
+    table = pd.DataFrame({"calls_outside_hours": [1, 0]})
+    freq = pd.DataFrame({"over_limit": [1, 1, 0]})
+    line = compliance_line(table, 8, freq, HOURS, 7)  # 1/8 = 12.5% -> 13%
+    assert line == "Compliance: 1 calls outside 08:00-19:00 (13% of calls); 2 loans over 7 attempts in 7 days"
+
+
+def test_compliance_line_on_a_day_without_calls():
+    line = compliance_line(pd.DataFrame({"calls_outside_hours": []}), 0, pd.DataFrame({"over_limit": []}), HOURS, 5)
+    assert line == "Compliance: 0 calls outside 08:00-19:00 (0% of calls); 0 loans over 5 attempts in 7 days"
+
+
+# --- weekly -----------------------------------------------------------------------------------
+
+
+def day_summary(day: dt.date, rows: list[tuple]) -> pd.DataFrame:
+    """Rows: (agent_id, total, completed, presence, duration_sum_s, duration_count)."""
+    return pd.DataFrame(
+        [
+            {"call_date": day.isoformat(), "org_id": "O1", "agent_id": a, "agent_name": f"N {a}",
+             "total_calls": t, "completed_calls": c, "presence": p,
+             "duration_sum_s": Decimal(s) if s is not None else None, "duration_count": n}
+            for a, t, c, p, s, n in rows
+        ]
+    )
+
+
+ROSTER = pd.DataFrame({"org_id": ["O1", "O1"], "agent_id": ["A1", "A2"], "agent_name": ["Asha Rao", "Ben Li"]})
+
+
+def test_weekly_sums_exact_inputs_and_rounds_once():
+    week = pd.concat([
+        day_summary(DAY, [("A1", 3, 1, 1, "267.6", 3), ("A2", 0, 0, 1, None, 0)]),
+        day_summary(DAY + dt.timedelta(days=1), [("A1", 5, 2, 0, "268.2", 2)]),
+    ])
+    calls = calls_frame([("A1", None, "L1"), ("A1", None, "L2"), ("A1", None, "L1"), ("A1", None, "")])
+    out = agent_weekly_summary(DAY, week, calls, ROSTER).set_index("agent_id")
+    a1 = out.loc["A1"]
+    assert (a1["days_active"], a1["days_present"], a1["total_calls"], a1["unique_loans_contacted"]) == (2, 1, 8, 2)
+    assert a1["connect_rate"] == "0.3750"
+    assert a1["avg_call_duration_min"] == "1.79"  # 535.8 s / 5 / 60 = 1.786
+    assert a1["agent_name"] == "Asha Rao"
+    a2 = out.loc["A2"]
+    assert (a2["days_active"], a2["days_present"], a2["connect_rate"], a2["avg_call_duration_min"]) == (0, 1, "", "")
+    assert list(weekly_csv_frame(out.reset_index()).columns) == list(WEEKLY_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    "before, now, change",
+    [((1, 4), (1, 2), "0.2500"), ((1, 2), (1, 4), "-0.2500"), ((1, 3), (1, 3), "0.0000"),
+     ((2, 10000), (1, 10000), "-0.0001"), ((1, 20000), (1, 10000), "0.0001"), ((1, 40000), (1, 20000), "0.0000")],
+)
+def test_connect_rate_change_is_exact_rounded_once_and_never_minus_zero(before, now, change):
+    previous = day_summary(DAY - dt.timedelta(days=7), [("A1", before[1], before[0], 1, None, 0)])
+    week = day_summary(DAY, [("A1", now[1], now[0], 1, None, 0)])
+    out = agent_weekly_summary(DAY, week, calls_frame([("A1", None)]), ROSTER, previous)
+    assert out.loc[0, "connect_rate_change"] == change
+
+
+def test_change_is_empty_without_a_previous_week_or_previous_calls():
+    week = day_summary(DAY, [("A1", 4, 1, 1, None, 0), ("A2", 2, 1, 1, None, 0)])
+    assert agent_weekly_summary(DAY, week, calls_frame([("A1", None)]), ROSTER)["connect_rate_change"].tolist() == ["", ""]
+    previous = day_summary(DAY - dt.timedelta(days=7), [("A1", 0, 0, 1, None, 0)])
+    out = agent_weekly_summary(DAY, week, calls_frame([("A1", None)]), ROSTER, previous)
+    assert out["connect_rate_change"].tolist() == ["", ""]  # A1 had no calls, A2 no row
+
+
+def test_weekly_message_names_top_performer_and_movers():
+    previous = day_summary(DAY - dt.timedelta(days=7), [("A1", 10, 5, 1, None, 0), ("A2", 10, 5, 1, None, 0)])
+    week = day_summary(DAY, [("A1", 10, 8, 1, "600", 10), ("A2", 10, 2, 1, "1200", 10)])
+    out = agent_weekly_summary(DAY, week, calls_frame([("A1", None)]), ROSTER, previous)
+    lines = build_weekly_message(out, DAY, 5).splitlines()
+    assert lines == [
+        "Agent Summary for the week of 2025-04-28",
+        "Top Performer: Asha Rao (80% connect rate)",
+        "Total Active Agents: 2",
+        "Average Duration: 1.5 min",
+        "Biggest gains: Asha Rao (+30 pts)",
+        "Biggest drops: Ben Li (-30 pts)",
+    ]
