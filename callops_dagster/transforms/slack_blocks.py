@@ -42,8 +42,9 @@ def plain_text(text: str, limit: int) -> dict[str, str]:
 
 def notification_text(text: str) -> str:
     """A message's ``text`` field (what notifications show): every line escaped, cleaned and
-    cut as ``slack_lines`` says, within Slack's 40,000 characters."""
-    return slack_lines(text, FIELD_MAX, MESSAGE_TEXT_MAX, TAIL)
+    cut as ``slack_lines`` says, within Slack's 40,000 characters (a final newline kept)."""
+    end = "\n" if text.endswith("\n") else ""
+    return slack_lines(text, FIELD_MAX, MESSAGE_TEXT_MAX - len(end), TAIL) + end
 
 
 def correction_text(text: str) -> str:
