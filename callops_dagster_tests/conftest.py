@@ -64,9 +64,9 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-# Per-partition asset checks in the design: 3 per landing file, 2 per validated table,
+# Per-partition asset checks in the design: 4 per landing file, 2 per validated table,
 # 2 on agent_day, 1 on rejected_rows (late_rows), 5 on the summary (4 rules + trend).
-CHECKS_PER_DAY = 23
+CHECKS_PER_DAY = 26
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ GROUPS = {
     "reporting": {"rejected_rows", "agent_performance_summary", "slack_summary"},
 }
 ASSETS = set().union(*GROUPS.values())
-LANDING_CHECKS = {checks.HAS_ROWS, checks.MISSING_KEYS, checks.DUPLICATE_KEYS}
+LANDING_CHECKS = {checks.HAS_ROWS, checks.MISSING_KEYS, checks.DUPLICATE_KEYS, checks.FORMULA_LIKE_TEXT}
 VALIDATED_CHECKS = {checks.KEYS_NON_NULL_UNIQUE, checks.RECORDS_CONSERVED}
 CHECKS = {
     **{f"raw_{s}": LANDING_CHECKS for s in ("call_logs", "agent_roster", "disposition_summary")},
