@@ -167,19 +167,12 @@ def _prefix_within(text: str, budget: int) -> str:
     return text[: max(budget, 0)]
 
 
-def _clean(text: str, keep_newlines: bool) -> str:
-    text = _DIRECTION_RE.sub("", text)
-    if keep_newlines:
-        return "\n".join(one_line(line) for line in text.split("\n"))
-    return one_line(text)
-
-
-def slack_text(text: str, limit: int, tail: int = 0, keep_newlines: bool = False) -> str:
-    """``text`` for a Slack text field of at most ``limit`` characters: direction overrides
-    removed, control characters as spaces (line breaks kept when ``keep_newlines``), escaped
-    once. Too long, it keeps its beginning and (up to) its last ``tail`` characters with
-    ``…`` between; the cut is made before escaping, so no escape sequence is cut in half."""
-    clean = _clean(text, keep_newlines)
+def slack_text(text: str, limit: int, tail: int = 0) -> str:
+    """One line of ``text`` for Slack, at most ``limit`` characters: direction overrides
+    removed, control characters as spaces, escaped once. Too long, it keeps its beginning and
+    (up to) its last ``tail`` characters with ``…`` between; the cut is made before escaping,
+    so no escape sequence is cut in half."""
+    clean = one_line(_DIRECTION_RE.sub("", text))
     escaped = slack_escape(clean)
     if slack_length(escaped) <= limit:
         return escaped
