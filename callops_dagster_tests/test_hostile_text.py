@@ -169,6 +169,10 @@ def assert_slack_payload_safe(payload: dict, message: str) -> None:
         assert unescape(payload["text"]).splitlines() == [clean_for_slack(line) for line in lines]
 
 
+def summary_orgs(data_dir: Path) -> set[str]:
+    return set(pd.read_parquet(warehouse_file(data_dir, "agent_performance_summary", DAY))["org_id"])
+
+
 def assert_reports_parse_and_are_safe(data_dir: Path) -> None:
     for name, asset in zip(REPORT_CSVS, ("agent_performance_summary", "rejected_rows")):
         header, *rows = read_rows(reports_dir(data_dir, DAY) / name)
@@ -194,6 +198,10 @@ def test_hostile_text_reaches_reports_and_slack_only_in_its_safe_form(tmp_path_f
     try:
         result, request = materialize_hostile_day(data_dir, instance)
         message = (reports_dir(data_dir, DAY) / "slack_message.txt").read_text(encoding="utf-8")
+        # no name or id breaks the message's lines (nor fakes one)
+        labels = ["Agent Summary for", "Top Performer: ", "Total Active Agents: ", "Average Duration: ", "Data quality: "]
+        assert [line.startswith(label) for line, label in zip(message.splitlines(), labels)] == [True] * 5
+        assert len(message.splitlines()) == 5 + len(summary_orgs(data_dir))
         assert_slack_payload_safe(request.payload, message)
         assert_reports_parse_and_are_safe(data_dir)
         # conservation: every record read is kept or rejected, and every kept call is counted
