@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from callops_dagster.defs import check_names as checks
@@ -129,10 +129,14 @@ def hostile_day(data_dir: Path, agents: list[tuple[str, ...]], raws: list[str]) 
         calls += [[f"H{n}-{i}", agent, org, f"L{i}", "completed", "60", f"{DAY} 11:00:0{i}", DAY] for i in range(5)]
         roster.append([agent, first, last, office, org])
         logins.append([agent, org, DAY, f"{DAY} 09:30:00"])
-    # a bad call_date: rejected, and every raw value is in rejected_rows.csv
+    # a bad call_date: rejected, and every raw value is in rejected_rows.csv. Written with
+    # minimal quoting, as csv.writer does: a bare carriage return ends the record there, so
+    # malformed records (raw_text) get hostile too.
     calls += [[f"X{n}", raw, raw, raw, raw, raw, raw, "2025/04/28"] for n, raw in enumerate(raws)]
     write_csv(folder / "call_logs.csv", CALL_HEADER, calls)
-    write_csv(folder / "agent_roster.csv", ROSTER_HEADER, roster)
+    # every roster value quoted, so each arrives exactly as written (counted exactly below)
+    with open(folder / "agent_roster.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows([ROSTER_HEADER, *roster])
     write_csv(folder / "disposition_summary.csv", ["agent_id", "org_id", "call_date", "login_time"], logins)
 
 
@@ -189,7 +193,25 @@ def assert_reports_parse_and_are_safe(data_dir: Path) -> None:
                     assert cell == spreadsheet_cell(value), (name, column, cell[:80])
 
 
-@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def expected_roster_profile(agents: list[tuple[str, ...]]) -> tuple[int, int, int]:
+    """(formula-like, direction override, control character) cells among the hostile roster
+    values, counted here value by value (trimmed as validation trims)."""
+    values = [value for agent in agents for value in agent]
+    trimmed = pd.Series(values, dtype="str").str.strip().tolist()
+    return (
+        sum(v.startswith(FORMULA_CHARS) or t.startswith(FORMULA_CHARS) for v, t in zip(values, trimmed)),
+        sum(bool(DIRECTION.search(v)) for v in values),
+        sum(bool(CONTROL.search(v) or "\n" in v) for v in values),
+    )
+
+
+# A whole day per example (1-2 s on an idle 2-core machine), a few hostile agents and raw
+# values in each; derandomized so CI runs the same examples every time, and not shrunk (a
+# shrink re-runs whole days for minutes; the failing example is printed as drawn).
+@settings(
+    max_examples=10, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
 @given(agents=st.lists(AGENT, min_size=1, max_size=3), raws=st.lists(HOSTILE, min_size=1, max_size=3))
 def test_hostile_text_reaches_reports_and_slack_only_in_its_safe_form(tmp_path_factory, agents, raws):
     data_dir = tmp_path_factory.mktemp("hostile") / "data"
@@ -210,6 +232,10 @@ def test_hostile_text_reaches_reports_and_slack_only_in_its_safe_form(tmp_path_f
         calls = pd.read_parquet(warehouse_file(data_dir, "call_logs", DAY))
         summary = pd.read_parquet(warehouse_file(data_dir, "agent_performance_summary", DAY))
         assert int(summary["total_calls"].sum()) == len(calls)
+        # the data owner hears about every hostile roster value
+        found = check_eval(result, "raw_agent_roster", checks.FORMULA_LIKE_TEXT).metadata
+        counts = ("formula_like_cells", "cells_with_direction_overrides", "cells_with_control_characters")
+        assert tuple(found[key].value for key in counts) == expected_roster_profile(agents)
     finally:
         instance.dispose()
 

@@ -29,9 +29,6 @@ import pandas as pd
 
 FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_PREFIX = "'"
-# A cell counts as formula-like as written, or once trimmed (the reports show trimmed values).
-# The same pattern runs on Arrow strings (RE2) and on Python strings (re).
-FORMULA_LIKE = r"^\s*[=+\-@\t\r]"
 # Character classes written with the characters themselves, so Python's re and Arrow's RE2
 # read them alike: the direction overrides and isolates (U+202A-U+202E, U+2066-U+2069), and
 # C0 and C1 control characters, DEL and the Unicode line and paragraph separators (every
@@ -44,11 +41,6 @@ SAMPLE_SIZE = 5
 SAMPLE_CHARS = 80
 
 
-def is_formula_like(value: str) -> bool:
-    """True when ``value`` begins with a formula character, as written or once trimmed."""
-    return re.match(FORMULA_LIKE, value) is not None
-
-
 def spreadsheet_cell(value: str) -> str:
     """``value`` as a report cell: with a leading ``'`` when it begins with a formula character."""
     return FORMULA_PREFIX + value if value.startswith(FORMULA_CHARS) else value
@@ -56,6 +48,10 @@ def spreadsheet_cell(value: str) -> str:
 
 def _is_text(column: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)
+
+
+def _starts_formula(column: pd.Series) -> pd.Series:
+    return column.str.startswith(FORMULA_CHARS).fillna(False).astype(bool)
 
 
 def spreadsheet_safe(frame: pd.DataFrame, leave: Iterable[str] = ()) -> pd.DataFrame:
@@ -69,7 +65,7 @@ def spreadsheet_safe(frame: pd.DataFrame, leave: Iterable[str] = ()) -> pd.DataF
         if name in kept or not _is_text(column):
             continue
         if pd.api.types.is_string_dtype(column) and not pd.api.types.is_object_dtype(column):
-            starts = column.str.startswith(FORMULA_CHARS).fillna(False).astype(bool)
+            starts = _starts_formula(column)
             if starts.any():
                 out[name] = column.where(~starts, FORMULA_PREFIX + column)
         else:  # object: may hold dates, Decimals, None beside strings
@@ -100,8 +96,9 @@ def _shown(value: str) -> str:
 
 
 def profile_text(frame: pd.DataFrame, columns: Iterable[str], row_number: str = "row_number") -> HostileText:
-    """Count the cells of ``columns`` that begin like a formula (as written or trimmed), that
-    hold a direction override, or that hold a control character; sample the formula-like."""
+    """Count the cells of ``columns`` that begin with a formula character as written or once
+    trimmed (as validation trims them, so the count covers what the reports will prefix),
+    that hold a direction override, or that hold a control character; sample the first."""
     formula = direction = control = 0
     sample: list[dict[str, object]] = []
     for name in columns:
@@ -109,7 +106,7 @@ def profile_text(frame: pd.DataFrame, columns: Iterable[str], row_number: str = 
         if not _is_text(column) or column.isna().all():
             continue
         column = column.fillna("").astype("str")
-        starts = _matches(column, FORMULA_LIKE)
+        starts = _starts_formula(column) | _starts_formula(column.str.strip())
         formula += int(starts.sum())
         direction += int(_matches(column, DIRECTION_OVERRIDES).sum())
         control += int(_matches(column, CONTROL).sum())
