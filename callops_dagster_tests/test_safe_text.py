@@ -253,3 +253,16 @@ def test_a_one_megabyte_name_stays_within_slacks_limits():
 def test_alerts_escape_and_clean_what_they_quote():
     blocks = alert_blocks(f"callops 2025-04-28: run failed\n• step x failed: header has <!channel>, {RLO}a\n")
     assert blocks[1]["text"] == {"type": "plain_text", "text": "• step x failed: header has &lt;!channel&gt;, a"}
+
+
+@pytest.mark.parametrize(
+    ("codes", "kind"),
+    [
+        ([*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], "control_characters"),
+        ([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], "direction_overrides"),
+    ],
+)
+def test_every_control_character_and_direction_override_is_counted(codes, kind):
+    values = [f"a{chr(code)}b" for code in codes] + ["plain", "Zoë 😀", ""]
+    frame = pd.DataFrame({"row_number": range(len(values)), "a": pd.Series(values, dtype="str")})
+    assert getattr(profile_text(frame, ["a"]), kind) == len(codes)

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # ---------------------------------------------------------------- spreadsheets
 
@@ -96,9 +98,10 @@ def _shown(value: str) -> str:
 
 
 def profile_text(frame: pd.DataFrame, columns: Iterable[str], row_number: str = "row_number") -> HostileText:
-    """Count the cells of ``columns`` that begin with a formula character as written or once
-    trimmed (as validation trims them, so the count covers what the reports will prefix),
-    that hold a direction override, or that hold a control character; sample the first."""
+    """Count the cells of ``columns`` that begin with a formula character as written or with
+    leading white space trimmed (as validation trims, so the count covers what the reports
+    will prefix), that hold a direction override, or that hold a control character; sample
+    the first. About 0.1-0.2 s per million values of a column."""
     formula = direction = control = 0
     sample: list[dict[str, object]] = []
     for name in columns:
@@ -106,10 +109,13 @@ def profile_text(frame: pd.DataFrame, columns: Iterable[str], row_number: str = 
         if not _is_text(column) or column.isna().all():
             continue
         column = column.fillna("").astype("str")
-        starts = _starts_formula(column) | _starts_formula(column.str.strip())
+        starts = _starts_formula(column) | _starts_formula(column.str.lstrip())
         formula += int(starts.sum())
-        direction += int(_matches(column, DIRECTION_OVERRIDES).sum())
-        control += int(_matches(column, CONTROL).sum())
+        # Direction overrides and control characters are not printable: the exact patterns
+        # (a regex over a million values takes ~0.5 s) run only on the values that are not.
+        odd = column[~pc.utf8_is_printable(pa.array(column)).to_numpy(zero_copy_only=False)]
+        direction += int(_matches(odd, DIRECTION_OVERRIDES).sum())
+        control += int(_matches(odd, CONTROL).sum())
         for number, value in zip(frame.loc[starts, row_number].head(SAMPLE_SIZE), column[starts].head(SAMPLE_SIZE)):
             if len(sample) < SAMPLE_SIZE:
                 sample.append({"row_number": int(number), "column": name, "value": _shown(value)})
