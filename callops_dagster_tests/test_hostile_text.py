@@ -85,7 +85,7 @@ def test_the_sample_day_with_a_hostile_roster_row(data_dir, instance):
     # the message file keeps the name exactly; the report cell is prefixed; the warehouse exact
     message = (reports_dir(data_dir, DAY) / "slack_message.txt").read_text(encoding="utf-8")
     assert f"Top Performer: {HOSTILE_NAME} " in message
-    summary = list(csv.DictReader(io.StringIO((reports_dir(data_dir, DAY) / REPORT_CSVS[0]).read_text())))
+    summary = list(csv.DictReader(io.StringIO((reports_dir(data_dir, DAY) / REPORT_CSVS[0]).read_text(encoding="utf-8"), newline="")))
     [row] = [r for r in summary if r["agent_name"].startswith("<!channel>")]
     assert row["office_location"] == "'@Mumbai"
     warehouse = pd.read_parquet(warehouse_file(data_dir, "agent_performance_summary", DAY))
