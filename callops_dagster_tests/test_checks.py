@@ -110,7 +110,10 @@ def test_golden_day_fails_only_warn_checks(golden_dir, instance):
         ("raw_disposition_summary", checks.DUPLICATE_KEYS): WARN,
         ("agent_day", checks.AGENTS_IN_ROSTER): WARN,
         ("rejected_rows", checks.LATE_ROWS): WARN,  # row 69 carries 2025-04-27
+        ("raw_call_logs", checks.FORMULA_LIKE_TEXT): WARN,  # row 13's duration is -5
     }
+    formula = check_eval(result, "raw_call_logs", checks.FORMULA_LIKE_TEXT).metadata
+    assert formula["sample"].value == [{"row_number": 13, "column": "duration", "value": "-5"}]
     missing = check_eval(result, "raw_call_logs", checks.MISSING_KEYS).metadata
     assert missing["rows_with_missing_keys"].value == 4  # rows 10, 39, 58, 79
 

@@ -61,10 +61,10 @@ def test_the_newest_day_posts_blocks_and_text(data_dir, instance, monkeypatch):
     assert request.text == message(data_dir)
     header, fields, context, orgs = request.blocks
     assert header["text"]["text"] == f"Agent Summary for {DAY}"
-    assert [f["text"].split("\n")[0] for f in fields["fields"]] == [
+    assert [f["text"] for f in fields["fields"][::2]] == [
         "*Top Performer*", "*Total Active Agents*", "*Average Duration*",
     ]
-    assert fields["fields"][0]["text"] == "*Top Performer*\nAsha Rao (60% connect rate)"
+    assert fields["fields"][1] == {"type": "plain_text", "text": "Asha Rao (60% connect rate)"}
     assert context["elements"][0]["text"].startswith("Data quality: 0 of 14 rows rejected")
     assert orgs["text"]["text"].startswith("ORG1: 2 active agents")
     meta = asset_metadata(result, "slack_summary")

@@ -55,13 +55,14 @@ MESSAGE = (
 def test_summary_blocks_header_fields_context_and_org_lines():
     header, fields, context, orgs = summary_blocks(MESSAGE)
     assert header == {"type": "header", "text": {"type": "plain_text", "text": "Agent Summary for 2025-04-28"}}
-    assert [f["text"] for f in fields["fields"]] == [
-        "*Top Performer*\nMeera Kapoor (69% connect rate)",
-        "*Total Active Agents*\n8",
-        "*Average Duration*\n4.3 min",
+    assert [(f["type"], f["text"]) for f in fields["fields"]] == [
+        ("mrkdwn", "*Top Performer*"), ("plain_text", "Meera Kapoor (69% connect rate)"),
+        ("mrkdwn", "*Total Active Agents*"), ("plain_text", "8"),
+        ("mrkdwn", "*Average Duration*"), ("plain_text", "4.3 min"),
     ]
-    assert context["type"] == "context"
+    assert context["type"] == "context" and context["elements"][0]["type"] == "plain_text"
     assert context["elements"][0]["text"].startswith("Data quality: 16 of 116")
+    assert orgs["text"]["type"] == "plain_text"
     assert orgs["text"]["text"] == (
         "ORG01: 4 active agents, 40 calls, 60% connect rate\nORG02: 4 active agents, 42 calls, 55% connect rate"
     )
@@ -70,7 +71,7 @@ def test_summary_blocks_header_fields_context_and_org_lines():
 def test_summary_blocks_escape_slack_control_characters():
     text = MESSAGE.replace("Meera Kapoor", "Ann <b> & Co")
     fields = summary_blocks(text)[1]["fields"]
-    assert fields[0]["text"] == "*Top Performer*\nAnn &lt;b&gt; &amp; Co (69% connect rate)"
+    assert fields[1]["text"] == "Ann &lt;b&gt; &amp; Co (69% connect rate)"
 
 
 def test_summary_blocks_respect_block_kit_lengths():
@@ -144,9 +145,11 @@ def test_numeric_counts_keep_numbers_only():
     }
 
 
-def test_alert_blocks_bold_the_first_line():
-    [block] = alert_blocks("callops 2025-04-28: run failed\n• a <b>\n")
-    assert block["text"]["text"] == "*callops 2025-04-28: run failed*\n• a &lt;b&gt;"
+def test_alert_blocks_bold_the_first_line_and_show_the_rest_as_written():
+    first, rest = alert_blocks("callops 2025-04-28: run failed\n• a <b> *x*\n")
+    assert first["text"] == {"type": "mrkdwn", "text": "*callops 2025-04-28: run failed*"}
+    assert rest["text"] == {"type": "plain_text", "text": "• a &lt;b&gt; *x*"}
+    assert len(alert_blocks("callops 2025-04-28: run failed\n")) == 1
 
 
 def freshness_metadata(local: str, timezone: str, **extra) -> dict:

@@ -31,7 +31,8 @@ def test_posts_text_and_blocks_as_json():
         attempts = resource(slack.url).post("hello text", BLOCKS, sleep=Sleeps())
     assert attempts == 1
     [request] = slack.requests
-    assert request.payload == {"text": "hello text", "blocks": BLOCKS}
+    # links are never unfurled: a link typed into a name gets no preview
+    assert request.payload == {"text": "hello text", "blocks": BLOCKS, "unfurl_links": False, "unfurl_media": False}
     assert request.headers["Content-Type"].startswith("application/json")
     assert request.path.endswith(SECRET)
 
@@ -42,7 +43,7 @@ def test_429_waits_what_retry_after_says_then_succeeds():
         attempts = resource(slack.url).post("t", BLOCKS, sleep=sleeps)
     assert attempts == 2
     assert sleeps == [7.0]  # Retry-After, not the 1 s backoff
-    assert [r.payload for r in slack.requests] == [{"text": "t", "blocks": BLOCKS}] * 2
+    assert [r.payload for r in slack.requests] == [{"text": "t", "blocks": BLOCKS, "unfurl_links": False, "unfurl_media": False}] * 2
 
 
 def test_429_without_retry_after_backs_off():

@@ -3,6 +3,7 @@
 HAS_ROWS = "has_rows"
 MISSING_KEYS = "missing_keys"
 DUPLICATE_KEYS = "duplicate_keys"
+FORMULA_LIKE_TEXT = "formula_like_text"
 KEYS_NON_NULL_UNIQUE = "keys_non_null_unique"
 RECORDS_CONSERVED = "records_conserved"
 NOTHING_LOST = "nothing_lost"

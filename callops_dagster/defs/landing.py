@@ -7,10 +7,11 @@ from callops_dagster.defs import check_names as checks
 from callops_dagster.defs.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.defs.resources import CallopsConfig
-from callops_dagster.transforms.contract import AGENT_ROSTER, SOURCES, SourceSpec
+from callops_dagster.transforms.contract import AGENT_ROSTER, RAW_TEXT, SOURCES, SourceSpec
 from callops_dagster.transforms.landing import choose_roster, landing_file
 from callops_dagster.transforms.profiling import RawProfile, profile_raw
 from callops_dagster.transforms.reading import RawTable, SourceFileError, read_landing_csv
+from callops_dagster.transforms.safe_text import HostileText, profile_text
 
 GROUP = "landing"
 # The system that exports each file (a tag, to filter the catalog by source).
@@ -44,11 +45,21 @@ def _check_specs(spec: SourceSpec) -> list[dg.AssetCheckSpec]:
             asset,
             description=f"WARN when rows share a key ({', '.join(spec.dedupe_key)}); they are deduplicated downstream.",
         ),
+        check_spec(
+            checks.FORMULA_LIKE_TEXT,
+            asset,
+            description=(
+                "WARN when text cells begin with =, +, -, @, a tab or a carriage return (as written "
+                "or trimmed): a spreadsheet would run them as formulas, so the report CSVs write them "
+                "with a leading '. With a sample, and counts of cells holding direction overrides "
+                "or control characters."
+            ),
+        ),
     ]
 
 
 def _check_results(
-    spec: SourceSpec, profile: RawProfile, error_share: float
+    spec: SourceSpec, profile: RawProfile, text: HostileText, error_share: float
 ) -> list[dg.AssetCheckResult]:
     asset = raw_asset_name(spec)
     too_many = profile.missing_key_share > error_share
@@ -70,6 +81,16 @@ def _check_results(
             asset_key=asset, check_name=checks.DUPLICATE_KEYS, passed=profile.duplicate_keys == 0,
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"rows_with_duplicate_keys": profile.duplicate_keys},
+        ),
+        dg.AssetCheckResult(
+            asset_key=asset, check_name=checks.FORMULA_LIKE_TEXT, passed=text.formula_like == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "formula_like_cells": text.formula_like,
+                "cells_with_direction_overrides": text.direction_overrides,
+                "cells_with_control_characters": text.control_characters,
+                "sample": dg.MetadataValue.json(text.sample),
+            },
         ),
     ]
 
@@ -117,6 +138,7 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         except SourceFileError as exc:
             raise dg.Failure(description=str(exc), metadata={"file": spec.file_name}) from None
         profile = profile_raw(table.frame, spec)
+        text = profile_text(table.frame, (*spec.columns, RAW_TEXT))
         yield dg.Output(
             table.frame,
             metadata=table_metadata(
@@ -130,7 +152,7 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 **extra,
             ),
         )
-        yield from _check_results(spec, profile, callops.missing_key_error_share)
+        yield from _check_results(spec, profile, text, callops.missing_key_error_share)
 
     return raw_asset
 

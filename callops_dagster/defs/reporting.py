@@ -22,6 +22,7 @@ from callops_dagster.transforms.late_rows import late_rows
 from callops_dagster.transforms.message import DataQuality, build_slack_message
 from callops_dagster.transforms.metrics import SUMMARY_COLUMNS, summarise_agent_day
 from callops_dagster.transforms.reports import publish_reports, rejected_rows_csv_text, summary_csv_text
+from callops_dagster.transforms.safe_text import one_line_values
 from callops_dagster.transforms.trend import day_figures
 
 GROUP = "reporting"
@@ -29,6 +30,8 @@ SUMMARY_FILE = "agent_performance_summary.csv"
 MESSAGE_FILE = "slack_message.txt"
 REJECTED_ROWS_FILE = "rejected_rows.csv"
 SUMMARY = "agent_performance_summary"
+# The source text the message shows: the top performer's name (or agent_id) and the org ids.
+MESSAGE_SOURCE_COLUMNS = ("agent_name", "agent_id", "org_id")
 
 # Each summary rule: check name, description, and the rows that break it.
 SUMMARY_RULES = {
@@ -162,7 +165,9 @@ def slack_summary(
     """
     day = partition_day(context)
     quality = _data_quality(context, agent_performance_summary, rejected_rows)
-    text = build_slack_message(agent_performance_summary, day, quality, callops.min_calls)
+    # A line break in a name would break the message's lines: control characters show as spaces.
+    shown = one_line_values(agent_performance_summary, MESSAGE_SOURCE_COLUMNS)
+    text = build_slack_message(shown, day, quality, callops.min_calls)
     path = publish_reports(
         callops.root / "reports",
         day.isoformat(),

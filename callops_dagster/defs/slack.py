@@ -21,6 +21,8 @@ import dagster as dg
 from pydantic import Field
 from slack_sdk.webhook import WebhookClient
 
+from callops_dagster.transforms.slack_blocks import notification_text
+
 WEBHOOK_ENV = "SLACK_WEBHOOK_URL"
 REDACTED = f"<{WEBHOOK_ENV}>"
 # Loggers slack_sdk may write to; each gets the redacting filter (filters do not propagate).
@@ -123,6 +125,10 @@ class SlackResource(dg.ConfigurableResource):
     ) -> int:
         """Send ``text`` (the notification text) and ``blocks``; return the attempts used.
 
+        ``text`` is the message as written: it is escaped and cut here, for every message
+        (``slack_blocks.notification_text``); ``blocks`` come escaped from ``slack_blocks``.
+        Links in the message are not unfurled (a link in a name gets no preview).
+
         Raises SlackDeliveryError (URL-free) when Slack refuses the message or the retry
         budget runs out. ``max_attempts`` and ``max_wait_s`` lower the configured ones (a
         sensor tick must stay short). Must not be called in dry-run.
@@ -133,6 +139,7 @@ class SlackResource(dg.ConfigurableResource):
         if not url.lower().startswith(("https://", "http://")):
             raise SlackDeliveryError(f"{WEBHOOK_ENV} is not an http(s) URL")
         _secrets.add(url)
+        payload_text = notification_text(text)
         client = WebhookClient(url, timeout=self.timeout_s, retry_handlers=[], logger=SDK_LOGGER)
         waited = 0.0
         wait_budget = min(self.max_wait_s, self.max_wait_s if max_wait_s is None else max_wait_s)
@@ -140,7 +147,9 @@ class SlackResource(dg.ConfigurableResource):
         for attempt in range(1, attempts + 1):
             wait = self.backoff_s * 2 ** (attempt - 1)
             try:
-                response = client.send(text=text, blocks=list(blocks))
+                response = client.send(
+                    text=payload_text, blocks=list(blocks), unfurl_links=False, unfurl_media=False
+                )
             except Exception as exc:  # noqa: BLE001 - every transport error is reported, redacted
                 problem = f"could not reach Slack ({redact(_describe(exc), url)})"
             else:

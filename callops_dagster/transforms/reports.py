@@ -1,4 +1,9 @@
-"""The day's files for people, written atomically (temporary file, then rename)."""
+"""The day's files for people, written atomically (temporary file, then rename).
+
+Every CSV for people is written through ``for_people``: a text cell that a spreadsheet would
+read as a formula gets a leading ``'`` (``safe_text.spreadsheet_safe``); numbers are left
+alone, and the warehouse keeps the exact values.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from callops_dagster.transforms.metrics import summary_csv_frame
+from callops_dagster.transforms.safe_text import spreadsheet_safe
 
 FILE_MODE = 0o644
 DIR_MODE = 0o755
@@ -36,9 +43,16 @@ def write_atomic(path: Path, content: str | bytes) -> Path:
     return path
 
 
-def csv_text(frame: pd.DataFrame) -> str:
-    """RFC 4180 CSV with LF line ends and empty fields for missing values."""
-    return frame.to_csv(index=False, lineterminator="\n")
+def for_people(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.DataFrame:
+    """A report's rows as a spreadsheet may open them: formula-like text cells prefixed
+    with ``'``; ``numeric`` names columns already formatted as text that stay as they are.
+    Every CSV under ``reports/`` goes through here."""
+    return spreadsheet_safe(frame, leave=numeric)
+
+
+def csv_text(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> str:
+    """RFC 4180 CSV with LF line ends and empty fields for missing values, for people."""
+    return for_people(frame, numeric).to_csv(index=False, lineterminator="\n")
 
 
 def rejected_rows_csv_text(rejected: pd.DataFrame) -> str:
@@ -52,7 +66,7 @@ def rejected_rows_csv_text(rejected: pd.DataFrame) -> str:
     header = pd.DataFrame(columns=rejected.columns).to_csv(index=False, lineterminator="\n")
     sink = pa.BufferOutputStream()
     pacsv.write_csv(
-        pa.Table.from_pandas(rejected, preserve_index=False),
+        pa.Table.from_pandas(for_people(rejected), preserve_index=False),
         sink,
         write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
     )
@@ -61,7 +75,8 @@ def rejected_rows_csv_text(rejected: pd.DataFrame) -> str:
 
 def summary_csv_text(summary: pd.DataFrame) -> str:
     """``agent_performance_summary.csv``: the contract's columns, fixed decimal places."""
-    return csv_text(summary_csv_frame(summary))
+    numeric = [name for name in summary.columns if pd.api.types.is_numeric_dtype(summary[name])]
+    return csv_text(summary_csv_frame(summary), numeric=numeric)
 
 
 def publish_reports(reports_root: Path, day: str, files: dict[str, str]) -> Path:

@@ -2,7 +2,9 @@
 
 Pure functions (no dagster, no network): the message text stays the one source of truth and
 the blocks are derived from its lines, so the file, the notification text and the blocks
-always say the same thing.
+always say the same thing. Every payload text goes through ``safe_text.slack_text`` (escape
+``&``, ``<``, ``>`` once; no direction overrides or control characters; cut within Slack's
+limits), so source text can never ping a channel or plant a link.
 """
 
 from __future__ import annotations
@@ -14,25 +16,35 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
+from callops_dagster.transforms.safe_text import slack_lines, slack_text
+
+# Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks), and the message
+# `text` limit (https://docs.slack.dev/reference/methods/chat.postMessage).
 HEADER_MAX = 150
 TEXT_MAX = 3000
 FIELD_MAX = 2000
+MESSAGE_TEXT_MAX = 40_000
+# A line cut for its place keeps its last characters too: "(69% connect rate)" after a name.
+TAIL = 60
 CORRECTION = "(correction)"
 ALERT_LINES_MAX = 8
-
-
-def mrkdwn_escape(text: str) -> str:
-    """Slack's three control characters; anything else is shown as written."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _mrkdwn(text: str, limit: int = TEXT_MAX) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": _cut(mrkdwn_escape(text), limit)}
+def plain_text(text: str, limit: int) -> dict[str, str]:
+    """A plain_text object of source text: Slack shows it as written (no bold, code, links or
+    mentions), escaped and cut as ``safe_text.slack_text`` says."""
+    return {"type": "plain_text", "text": slack_text(text, limit, TAIL)}
+
+
+def notification_text(text: str) -> str:
+    """A message's ``text`` field (what notifications show): every line escaped, cleaned and
+    cut as ``slack_lines`` says, within Slack's 40,000 characters (a final newline kept)."""
+    end = "\n" if text.endswith("\n") else ""
+    return slack_lines(text, FIELD_MAX, MESSAGE_TEXT_MAX - len(end), TAIL) + end
 
 
 def correction_text(text: str) -> str:
@@ -42,24 +54,26 @@ def correction_text(text: str) -> str:
 
 
 def summary_blocks(text: str) -> list[dict[str, Any]]:
-    """Block Kit for the day's message: a header (line 1), one field per figure (lines 2-4,
-    ``Label: value``), a context line with the data quality (line 5) and the per-org lines."""
+    """Block Kit for the day's message: a header (line 1), a label and a value per figure
+    (lines 2-4, ``Label: value``), a context line with the data quality (line 5) and the
+    per-org lines. Every text that can hold source text is plain_text (mrkdwn only for our
+    own bold labels), so a name like ``*bold*`` or `` `code` `` is shown as written."""
     lines = text.splitlines()
     if not lines:
         return []
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _cut(lines[0], HEADER_MAX)}}
-    ]
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": plain_text(lines[0], HEADER_MAX)}]
     fields = []
     for line in lines[1:4]:
         label, _, value = line.partition(": ")
-        fields.append({"type": "mrkdwn", "text": _cut(f"*{mrkdwn_escape(label)}*\n{mrkdwn_escape(value)}", FIELD_MAX)})
+        fields.append({"type": "mrkdwn", "text": f"*{slack_text(label, FIELD_MAX - 2)}*"})
+        fields.append(plain_text(value, FIELD_MAX))
     if fields:
         blocks.append({"type": "section", "fields": fields})
     if len(lines) > 4:
-        blocks.append({"type": "context", "elements": [_mrkdwn(lines[4], FIELD_MAX)]})
+        blocks.append({"type": "context", "elements": [plain_text(lines[4], FIELD_MAX)]})
     if len(lines) > 5:
-        blocks.append({"type": "section", "text": _mrkdwn("\n".join(lines[5:]))})
+        orgs = slack_lines("\n".join(lines[5:]), FIELD_MAX, TEXT_MAX, TAIL)
+        blocks.append({"type": "section", "text": {"type": "plain_text", "text": orgs}})
     return blocks
 
 
@@ -202,7 +216,13 @@ def alert_text(outcome: RunOutcome, include_warn: bool = False) -> str | None:
 
 
 def alert_blocks(text: str) -> list[dict[str, Any]]:
-    """An alert as one mrkdwn section (the first line in bold)."""
+    """An alert: its first line (ours) in bold, the rest (which may quote source text, in
+    an error message) as plain_text."""
     first, _, rest = text.strip().partition("\n")
-    body = f"*{mrkdwn_escape(first)}*" + (f"\n{mrkdwn_escape(rest)}" if rest else "")
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": _cut(body, TEXT_MAX)}}]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{slack_text(first, TEXT_MAX - 2, TAIL)}*"}}
+    ]
+    if rest:
+        body = slack_lines(rest, FIELD_MAX, TEXT_MAX, TAIL)
+        blocks.append({"type": "section", "text": {"type": "plain_text", "text": body}})
+    return blocks

@@ -48,11 +48,12 @@ GROUPS = {
     "reporting": {"rejected_rows", "agent_performance_summary", "slack_summary"},
 }
 ASSETS = set().union(*GROUPS.values())
-LANDING_CHECKS = {checks.HAS_ROWS, checks.MISSING_KEYS, checks.DUPLICATE_KEYS}
+LANDING_CHECKS = {checks.HAS_ROWS, checks.MISSING_KEYS, checks.DUPLICATE_KEYS, checks.FORMULA_LIKE_TEXT}
 VALIDATED_CHECKS = {checks.KEYS_NON_NULL_UNIQUE, checks.RECORDS_CONSERVED}
 CHECKS = {
     **{f"raw_{s}": LANDING_CHECKS for s in ("call_logs", "agent_roster", "disposition_summary")},
-    **{s: VALIDATED_CHECKS for s in ("call_logs", "agent_roster", "disposition_summary")},
+    **{s: VALIDATED_CHECKS for s in ("agent_roster", "disposition_summary")},
+    "call_logs": VALIDATED_CHECKS | {checks.CALL_ID_CONFLICT, checks.DURATION_UNIT_PLAUSIBLE},
     "agent_day": {checks.NOTHING_LOST, checks.AGENTS_IN_ROSTER},
     "rejected_rows": {checks.LATE_ROWS},
     "agent_performance_summary": {checks.ONE_ROW_PER_AGENT_DAY, checks.CONNECT_RATE_IN_RANGE,
