@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import re
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from zoneinfo import ZoneInfo
 
 CALL_COLUMNS = ["call_id", "agent_id", "org_id", "installment_id", "status", "duration", "created_ts", "call_date"]
 ROSTER_COLUMNS = ["agent_id", "users_first_name", "users_last_name", "users_office_location", "org_id"]
@@ -38,13 +39,38 @@ def is_date(value: str) -> bool:
     return True
 
 
-def timestamp(value: str) -> dt.datetime | None:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", value):
+LOCAL = ZoneInfo("Asia/Kolkata")
+STAMP = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2})(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+def timestamp(value: str, day: str | None = None) -> dt.datetime | None:
+    """Contract v2's date-time forms (a time of day on ``day`` too, for logins), as naive
+    local time in Asia/Kolkata; None when unparseable. Written apart from the project's
+    vectorised parser, with the standard library."""
+    if day is not None and (clock := re.fullmatch(r"([0-9]{1,2}):([0-9]{2})(:([0-9]{2}))?", value)):
+        try:
+            return dt.datetime.fromisoformat(day).replace(
+                hour=int(clock[1]), minute=int(clock[2]), second=int(clock[4] or 0)
+            )
+        except ValueError:
+            return None
+    match = STAMP.fullmatch(value)
+    if not match:
         return None
+    date, hm, seconds, fraction, zone = match.groups()
+    text = f"{date}T{hm}{(seconds or ':00')[:3]}{(fraction or '').ljust(7, '0') if fraction else ''}"
     try:
-        return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+        parsed = dt.datetime.fromisoformat(text)
+        if zone:
+            offset = dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])) if zone != "Z" else dt.timedelta(0)
+            if zone[0] == "-":
+                offset = -offset
+            parsed = parsed.replace(tzinfo=dt.timezone(offset)).astimezone(LOCAL).replace(tzinfo=None)
     except ValueError:
         return None
+    return parsed
 
 
 def split(text, columns, keys, day):
@@ -91,8 +117,11 @@ def rounded(value: Decimal, places: str) -> str:
     return str(value.quantize(Decimal(places), rounding=ROUND_HALF_UP))
 
 
-def reference_day(calls_text: str, roster_text: str, logins_text: str, day: str):
-    """(summary CSV text, sorted rejects [(source, row_number, reason)], message lines 1-4)."""
+def reference_day(calls_text: str, roster_text: str, logins_text: str, day: str, unit: str = "minutes"):
+    """(summary CSV text, sorted rejects [(source, row_number, reason)], message lines 1-4).
+
+    Durations are in ``unit`` (contract v2: minutes by default, or seconds)."""
+    per_minute = 1 if unit == "minutes" else 60
     calls, rej_calls = split(calls_text, CALL_COLUMNS, ["call_id", "agent_id", "org_id", "call_date"], day)
     for row in calls:
         row["status"] = row["status"].lower()
@@ -101,12 +130,13 @@ def reference_day(calls_text: str, roster_text: str, logins_text: str, day: str)
         ts = timestamp(r["created_ts"])
         return (0 if ts else 1, -(ts - dt.datetime.min).total_seconds() if ts else 0, -r["_n"])
 
-    calls, dup = dedupe(calls, ["call_id"], call_rank, CALL_COLUMNS)
+    # (v2) a call's identity: rows sharing only the call_id are different calls, all kept
+    calls, dup = dedupe(calls, ["call_id", "org_id", "agent_id", "installment_id"], call_rank, CALL_COLUMNS)
     rej_calls += dup
     logins, rej_logins = split(logins_text, LOGIN_COLUMNS, ["agent_id", "org_id", "call_date"], day)
 
     def login_rank(r):
-        ts = timestamp(r["login_time"])
+        ts = timestamp(r["login_time"], day)
         kind = 0 if ts else (1 if r["login_time"] else 2)
         return (kind, ts or dt.datetime.min, r["_n"])
 
@@ -144,7 +174,7 @@ def reference_day(calls_text: str, roster_text: str, logins_text: str, day: str)
         with localcontext() as ctx:
             ctx.prec = 60
             rate = rounded(Decimal(completed) / Decimal(total), "0.0001") if total else ""
-            avg = rounded(sum(durations) / len(durations) / 60, "0.01") if durations else ""
+            avg = rounded(sum(durations) / len(durations) / per_minute, "0.01") if durations else ""
         presence = 1 if a["login"] is not None and a["login"]["login_time"] else 0
         writer.writerow([day, org, agent, name, office, total, loans, rate, avg, presence])
         active += total > 0
@@ -157,7 +187,7 @@ def reference_day(calls_text: str, roster_text: str, logins_text: str, day: str)
         ctx.prec = 60
         top = f"{best[1]} ({rounded(best[2], '1')}% connect rate)" if best else "n/a"
         average = (
-            f"{rounded(sum(all_durations) / len(all_durations) / 60, '0.1')} min" if all_durations else "n/a"
+            f"{rounded(sum(all_durations) / len(all_durations) / per_minute, '0.1')} min" if all_durations else "n/a"
         )
     message = [f"Agent Summary for {day}", f"Top Performer: {top}", f"Total Active Agents: {active}", f"Average Duration: {average}"]
     rejects = sorted(
