@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from callops_dagster.compliance.assets import compliance_assets
 from callops_dagster.defs.alerts import run_alerts
 from callops_dagster.defs.freshness import freshness_checks, freshness_sensor
 from callops_dagster.defs.joined import agent_day, rejected_rows
@@ -22,6 +23,7 @@ defs = dg.Definitions(
         agent_day,
         agent_performance_summary,
         slack_summary,
+        *compliance_assets,
     ],
     asset_checks=[*freshness_checks],
     jobs=[daily_job],

@@ -16,7 +16,7 @@ import dagster as dg
 from callops_dagster.definitions import defs
 from callops_dagster.defs.partitions import daily_partitions
 from callops_dagster.settings import SETTINGS
-from callops_dagster.transforms.console import CheckLine, DayStatus, check_reason
+from callops_dagster.transforms.console import CheckLine, DayStatus, check_reason, compliance_text
 from callops_dagster.transforms.intake import partition_problem
 from callops_dagster.transforms.landing_watch import landed_files
 from callops_dagster.transforms.slack_blocks import error_summary
@@ -118,7 +118,20 @@ def day_status(instance: dg.DagsterInstance, day: str, folder: Path) -> DayStatu
         materialised_at=_local_time(done[0].timestamp) if done else None,
         last_run=f"{runs[0].status.value.lower()} ({runs[0].run_id[:8]})" if runs else None,
         checks=failed_checks(instance, runs[0].run_id) if runs else [],
+        compliance=compliance_text(
+            _latest_metadata(instance, "agent_compliance", day), _latest_metadata(instance, "loan_contact_frequency", day)
+        ),
     )
+
+
+def _latest_metadata(instance: dg.DagsterInstance, asset: str, day: str) -> dict:
+    """The metadata values of ``asset``'s latest materialisation of ``day`` ({} when none)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[day]), limit=1, ascending=False
+    ).records
+    if not records:
+        return {}
+    return {k: v.value for k, v in (records[0].asset_materialization.metadata or {}).items()}
 
 
 def reports_folder(day: str) -> Path:

@@ -7,6 +7,8 @@
 | CALLOPS_TIMEZONE | Asia/Kolkata | the partitions' and the schedule's timezone |
 | CALLOPS_SCHEDULE_HOUR | 4 | hour of the day (in that timezone) the daily schedule runs |
 | CALLOPS_DURATION_UNIT | minutes | unit of call_logs.csv's duration: minutes or seconds |
+| CALLOPS_CALLING_HOURS | 08:00-19:00 | permitted local calling window (start inclusive, end exclusive) |
+| CALLOPS_MAX_ATTEMPTS_7D | 7 | attempts per loan in seven days above which a loan is flagged |
 | CALLOPS_MIN_CALLS | 5 | calls an agent-day needs to be top performer |
 | CALLOPS_MISSING_KEY_ERROR_SHARE | 0.2 | share of a file's rows with missing keys that blocks the day |
 | CALLOPS_KNOWN_STATUSES | completed,connected,... | statuses that are not counted as unknown_status |
@@ -27,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from callops_dagster.compliance.rules import DEFAULT_CALLING_HOURS, DEFAULT_MAX_ATTEMPTS_7D, CallingHours
 from callops_dagster.transforms.contract import DEFAULT_KNOWN_STATUSES
 from callops_dagster.transforms.durations import DURATION_UNITS, MINUTES
 
@@ -46,6 +49,8 @@ class Settings:
     known_statuses: tuple[str, ...]
     max_file_mb: int
     duration_unit: str = MINUTES
+    calling_hours: str = DEFAULT_CALLING_HOURS
+    max_attempts_7d: int = DEFAULT_MAX_ATTEMPTS_7D
     trend_deviations: float = 3.5
     trend_min_history: int = 3
     freshness_deadline_hours: int = 6
@@ -76,6 +81,8 @@ class Settings:
             known_statuses=tuple(s.strip().lower() for s in statuses.split(",") if s.strip()),
             max_file_mb=get("CALLOPS_MAX_FILE_MB", "2048", int),
             duration_unit=get("CALLOPS_DURATION_UNIT", MINUTES, _one_of(DURATION_UNITS)),
+            calling_hours=get("CALLOPS_CALLING_HOURS", DEFAULT_CALLING_HOURS, lambda v: str(CallingHours.parse(v))),
+            max_attempts_7d=get("CALLOPS_MAX_ATTEMPTS_7D", str(DEFAULT_MAX_ATTEMPTS_7D), _positive(int)),
             trend_deviations=get("CALLOPS_TREND_DEVIATIONS", "3.5", _positive(float)),
             trend_min_history=get("CALLOPS_TREND_MIN_HISTORY", "3", _positive(int)),
             freshness_deadline_hours=get("CALLOPS_FRESHNESS_DEADLINE_HOURS", "6", _hour),

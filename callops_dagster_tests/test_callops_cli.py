@@ -182,6 +182,7 @@ def test_status_reads_the_days_runs_from_the_instance(story):
     [row] = rows
     assert row.startswith(f"{DAY}  call_logs agent_roster disposition_summary")
     assert " success (" in row and " no " not in row
+    assert " 283 outside hours, 176 before login, 0 loans over limit " in row  # the sample day's compliance
 
 
 def test_run_without_files_runs_every_landed_day_in_date_order(story):

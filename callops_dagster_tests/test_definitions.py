@@ -31,6 +31,8 @@ GROUPS = {
     "rejected_rows": "reporting",
     "agent_performance_summary": "reporting",
     "slack_summary": "reporting",
+    "agent_compliance": "compliance",
+    "loan_contact_frequency": "compliance",
 }
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.console import CheckLine, DayStatus, check_reason, progress_line, status_table
+from callops_dagster.transforms.console import (
+    CheckLine,
+    DayStatus,
+    check_reason,
+    compliance_text,
+    progress_line,
+    status_table,
+)
 from callops_dagster.transforms.contract import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SOURCES
 from callops_dagster.transforms.intake import (
     IntakeError,
@@ -200,12 +207,18 @@ def test_status_table_has_a_line_per_day_and_the_failed_checks():
     rows = [
         DayStatus("2025-04-27", ["call_logs.csv", "disposition_summary.csv"]),
         DayStatus("2025-04-28", ["call_logs.csv"], "2025-04-29 10:00", "success (abcd1234)",
-                  [CheckLine("raw_call_logs", "duplicate_keys", "WARN", "rows 3")]),
+                  [CheckLine("raw_call_logs", "duplicate_keys", "WARN", "rows 3")],
+                  compliance_text({"calls_outside_hours": 283, "calls_before_login": 176}, {"loans_over_limit": 2})),
     ]
     header, first, second = status_table(rows).splitlines()
     assert header.split()[:3] == ["day", "landed", "files"]
-    assert first.split() == ["2025-04-27", "call_logs", "disposition_summary", "no", "never", "run", "-"]
+    assert first.split() == ["2025-04-27", "call_logs", "disposition_summary", "no", "never", "run", "-", "-"]
     assert "2025-04-29 10:00" in second and second.endswith("duplicate_keys (WARN)")
+    assert "283 outside hours, 176 before login, 2 loans over limit" in second
+
+
+def test_compliance_text_is_empty_for_a_day_without_figures():
+    assert compliance_text({}, {}) is None
 
 
 def test_progress_line_says_days_done_current_day_and_elapsed():

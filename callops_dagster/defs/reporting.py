@@ -19,9 +19,16 @@ from callops_dagster.defs.slack import SlackResource
 from callops_dagster.defs.trend import trend_check_spec, trend_check_result
 from callops_dagster.transforms.contract import CALL_ID_CONFLICT, CALL_LOGS, SOURCES
 from callops_dagster.transforms.late_rows import late_rows
-from callops_dagster.transforms.message import DataQuality, build_slack_message
+from callops_dagster.compliance.picture import agent_summary_png, markdown_image
+from callops_dagster.compliance.rules import CallingHours, compliance_line
+from callops_dagster.transforms.message import DataQuality, build_slack_message, top_performer
 from callops_dagster.transforms.metrics import SUMMARY_COLUMNS, summarise_agent_day
-from callops_dagster.transforms.reports import publish_reports, rejected_rows_csv_text, summary_csv_text
+from callops_dagster.transforms.reports import (
+    csv_text,
+    publish_reports,
+    rejected_rows_csv_text,
+    summary_csv_text,
+)
 from callops_dagster.transforms.safe_text import one_line_values
 from callops_dagster.transforms.trend import day_figures
 
@@ -31,6 +38,11 @@ MESSAGE_FILE = "slack_message.txt"
 REJECTED_ROWS_FILE = "rejected_rows.csv"
 SUMMARY = "agent_performance_summary"
 # The source text the message shows: the top performer's name (or agent_id) and the org ids.
+COMPLIANCE_FILE = "agent_compliance.csv"
+FREQUENCY_FILE = "loan_contact_frequency.csv"
+PICTURE_FILE = "agent_summary.png"
+COMPLIANCE_NUMERIC = ("calls_outside_hours", "calls_unknown_time", "calls_before_login")
+FREQUENCY_NUMERIC = ("attempts_7d", "days_called_7d", "agents_7d", "over_limit")
 MESSAGE_SOURCE_COLUMNS = ("agent_name", "agent_id", "org_id")
 
 # Each summary rule: check name, description, and the rows that break it.
@@ -146,7 +158,12 @@ def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, reje
     group_name=GROUP,
     kinds={"slack", "csv"},
     owners=OWNERS,
-    ins={"agent_performance_summary": dg.AssetIn(), "rejected_rows": dg.AssetIn()},
+    ins={
+        "agent_performance_summary": dg.AssetIn(),
+        "rejected_rows": dg.AssetIn(),
+        "agent_compliance": dg.AssetIn(),
+        "loan_contact_frequency": dg.AssetIn(),
+    },
 )
 def slack_summary(
     context: dg.AssetExecutionContext,
@@ -154,20 +171,31 @@ def slack_summary(
     slack: SlackResource,
     agent_performance_summary: pd.DataFrame,
     rejected_rows: pd.DataFrame,
+    agent_compliance: pd.DataFrame,
+    loan_contact_frequency: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """The day's Slack-style summary; publishes the day's reports together.
 
-    The message: top performer, active agents and average duration, then a data-quality line
-    and one line per org. `reports/<date>/` gets `slack_message.txt`,
-    `agent_performance_summary.csv` and `rejected_rows.csv` in one atomic switch, so a run
-    that stops half-way leaves the previous reports whole. Then the message is posted to
-    Slack (newest landed day only, once per content; dry-run without SLACK_WEBHOOK_URL).
+    The message: top performer, active agents and average duration, then a data-quality line,
+    the compliance line and one line per org. `reports/<date>/` gets `slack_message.txt`,
+    `agent_performance_summary.csv`, `rejected_rows.csv`, `agent_compliance.csv`,
+    `loan_contact_frequency.csv` and `agent_summary.png` in one atomic switch, so a run that
+    stops half-way leaves the previous reports whole. Then the message is posted to Slack
+    (newest landed day only, once per content; dry-run without SLACK_WEBHOOK_URL).
     """
     day = partition_day(context)
     quality = _data_quality(context, agent_performance_summary, rejected_rows)
     # A line break in a name would break the message's lines: control characters show as spaces.
     shown = one_line_values(agent_performance_summary, MESSAGE_SOURCE_COLUMNS)
-    text = build_slack_message(shown, day, quality, callops.min_calls)
+    hours = CallingHours.parse(callops.calling_hours)
+    compliance = compliance_line(
+        agent_compliance, int(agent_performance_summary["total_calls"].sum()), loan_contact_frequency,
+        hours, callops.max_attempts_7d,
+    )
+    text = build_slack_message(shown, day, quality, callops.min_calls, compliance)
+    picture = agent_summary_png(
+        agent_performance_summary, agent_compliance, top_performer(shown, callops.min_calls), day
+    )
     path = publish_reports(
         callops.root / "reports",
         day.isoformat(),
@@ -175,6 +203,9 @@ def slack_summary(
             MESSAGE_FILE: text,
             SUMMARY_FILE: summary_csv_text(agent_performance_summary),
             REJECTED_ROWS_FILE: rejected_rows_csv_text(rejected_rows),
+            COMPLIANCE_FILE: csv_text(agent_compliance, numeric=COMPLIANCE_NUMERIC),
+            FREQUENCY_FILE: csv_text(loan_contact_frequency, numeric=FREQUENCY_NUMERIC),
+            PICTURE_FILE: picture,
         },
     )
     context.log.info(f"Slack summary for {day}:\n{text}")
@@ -185,6 +216,7 @@ def slack_summary(
             "message": dg.MetadataValue.md("\n".join(f"> {line}  " for line in text.splitlines())),
             "rows_rejected": quality.rows_rejected,
             "rows_read": quality.rows_read,
+            "agent_summary": dg.MetadataValue.md(markdown_image(picture, f"Agents on {day}")),
             **delivery,
         }
     )

@@ -22,6 +22,8 @@ class CallopsConfig(dg.ConfigurableResource):
     known_statuses: list[str] = list(SETTINGS.known_statuses)
     max_file_mb: int = SETTINGS.max_file_mb
     duration_unit: str = SETTINGS.duration_unit
+    calling_hours: str = SETTINGS.calling_hours
+    max_attempts_7d: int = SETTINGS.max_attempts_7d
     timezone: str = SETTINGS.timezone
     trend_deviations: float = SETTINGS.trend_deviations
     trend_min_history: int = SETTINGS.trend_min_history

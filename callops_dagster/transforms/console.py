@@ -15,6 +15,9 @@ REPORT_MEANINGS = {
     "agent_performance_summary.csv": "one row per agent and day: calls, loans, connect rate, duration, presence",
     "slack_message.txt": "the day's Slack message (below)",
     "rejected_rows.csv": "every row not used, with its file, row number and reason",
+    "agent_compliance.csv": "per agent and day: calls outside the calling hours, before the login, first and last call",
+    "loan_contact_frequency.csv": "per loan called that day: attempts in the seven days ending that day, over_limit",
+    "agent_summary.png": "each agent's connect rate against calls made (outside hours in red)",
 }
 
 
@@ -51,17 +54,32 @@ class DayStatus:
     materialised_at: str | None = None  # local time of the summary's latest materialisation
     last_run: str | None = None  # "success" / "failure" / ... of the day's latest run
     checks: Sequence[CheckLine] = field(default_factory=tuple)
+    compliance: str | None = None  # the day's compliance figures, as its run recorded them
+
+
+def compliance_text(agent_figures: Mapping[str, Any], loan_figures: Mapping[str, Any]) -> str | None:
+    """``283 outside hours, 176 before login, 0 loans over limit`` from the compliance assets'
+    metadata; None when the day has none recorded."""
+    if not agent_figures and not loan_figures:
+        return None
+    parts = [
+        f"{agent_figures.get('calls_outside_hours', '?')} outside hours",
+        f"{agent_figures.get('calls_before_login', '?')} before login",
+        f"{loan_figures.get('loans_over_limit', '?')} loans over limit",
+    ]
+    return ", ".join(parts)
 
 
 def status_table(rows: Sequence[DayStatus]) -> str:
     """One line per landed day: files, materialised or not (and when), latest run, checks."""
-    header = ("day", "landed files", "materialised", "last run", "checks that warned or failed")
+    header = ("day", "landed files", "materialised", "last run", "compliance", "checks that warned or failed")
     lines = [
         (
             r.day,
             " ".join(name.removesuffix(".csv") for name in r.files) or "-",
             r.materialised_at or "no",
             r.last_run or "never run",
+            r.compliance or "-",
             "; ".join(f"{c.check} ({c.severity})" for c in r.checks) or "-",
         )
         for r in rows

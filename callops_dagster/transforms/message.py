@@ -116,8 +116,10 @@ def build_slack_message(
     day: dt.date,
     quality: DataQuality,
     min_calls: int = DEFAULT_MIN_CALLS,
+    compliance: str | None = None,
 ) -> str:
-    """The message text: four contract lines, the data-quality line, then one line per org."""
+    """The message text: four contract lines, the data-quality line, the ``Compliance:``
+    line when given, then one line per org."""
     best = top_performer(summary, min_calls)
     top = (
         f"{best.name} ({round_half_up(best.rate * 100, 0)}% connect rate)" if best else "n/a"
@@ -130,6 +132,7 @@ def build_slack_message(
         f"Total Active Agents: {int((summary['total_calls'] > 0).sum())}",
         f"Average Duration: {duration}",
         quality_line(quality),
+        *([compliance] if compliance else []),
         *org_lines(summary),
     ]
     return "\n".join(lines) + "\n"

@@ -79,7 +79,7 @@ def summary_csv_text(summary: pd.DataFrame) -> str:
     return csv_text(summary_csv_frame(summary), numeric=numeric)
 
 
-def publish_reports(reports_root: Path, day: str, files: dict[str, str]) -> Path:
+def publish_reports(reports_root: Path, day: str, files: dict[str, str | bytes]) -> Path:
     """Publish a day's report files together: readers see the old set or the new, never a mix.
 
     The files are written to ``.versions/<day>/<content hash>/`` and ``<day>`` is a symlink
@@ -88,7 +88,9 @@ def publish_reports(reports_root: Path, day: str, files: dict[str, str]) -> Path
     """
     digest = hashlib.sha256()
     for name in sorted(files):
-        digest.update(name.encode() + b"\0" + files[name].encode("utf-8") + b"\0")
+        content = files[name]
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        digest.update(name.encode() + b"\0" + data + b"\0")
     versions = reports_root / ".versions" / day
     version = versions / digest.hexdigest()[:16]
     if not version.is_dir():

@@ -46,6 +46,7 @@ GROUPS = {
                   "disposition_summary", "disposition_summary_rejected"},
     "joined": {"agent_day"},
     "reporting": {"rejected_rows", "agent_performance_summary", "slack_summary"},
+    "compliance": {"agent_compliance", "loan_contact_frequency"},
 }
 ASSETS = set().union(*GROUPS.values())
 LANDING_CHECKS = {checks.HAS_ROWS, checks.MISSING_KEYS, checks.DUPLICATE_KEYS, checks.FORMULA_LIKE_TEXT}
@@ -56,6 +57,8 @@ CHECKS = {
     "call_logs": VALIDATED_CHECKS | {checks.CALL_ID_CONFLICT, checks.DURATION_UNIT_PLAUSIBLE},
     "agent_day": {checks.NOTHING_LOST, checks.AGENTS_IN_ROSTER},
     "rejected_rows": {checks.LATE_ROWS},
+    "agent_compliance": {checks.ONE_ROW_PER_SUMMARY_ROW, checks.CALLS_WITHIN_HOURS},
+    "loan_contact_frequency": {checks.CONTACT_WINDOW_COMPLETE, checks.LOANS_WITHIN_CONTACT_LIMIT},
     "agent_performance_summary": {checks.ONE_ROW_PER_AGENT_DAY, checks.CONNECT_RATE_IN_RANGE,
                                   checks.PRESENCE_IS_BINARY, checks.LOANS_WITHIN_CALLS,
                                   checks.FIGURES_IN_TREND},

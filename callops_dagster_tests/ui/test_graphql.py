@@ -24,6 +24,11 @@ EDGES = {
     ("rejected_rows", "agent_performance_summary"),  # rejected share for the trend check
     ("agent_performance_summary", "slack_summary"),
     ("rejected_rows", "slack_summary"),
+    # compliance: per agent-day from the summary and the kept calls and logins; the loan
+    # window from the kept calls (seven daily partitions); both published by slack_summary
+    *(("agent_performance_summary", "agent_compliance"), ("call_logs", "agent_compliance"),
+      ("disposition_summary", "agent_compliance"), ("call_logs", "loan_contact_frequency"),
+      ("agent_compliance", "slack_summary"), ("loan_contact_frequency", "slack_summary")),
 }
 KINDS = {"csv", "pandas", "parquet", "slack"}
 CLI_CHECK_LINE = re.compile(r"Asset check '(\w+)' on '(\w+)' (passed|did not pass)")

@@ -1,0 +1,174 @@
+"""Compliance assets: per agent-day calling-hours figures and the seven-day loan contact window.
+
+Thin wiring over ``compliance/rules.py``. Both are published with the day's other reports by
+``slack_summary`` (one atomic switch), and feed the message's ``Compliance:`` line.
+"""
+
+
+import dagster as dg
+import pandas as pd
+
+from callops_dagster.compliance import rules
+from callops_dagster.compliance.rules import CallingHours
+from callops_dagster.defs import check_names as checks
+from callops_dagster.defs.metadata import OWNERS, counts_md, table_metadata
+from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
+from callops_dagster.defs.resources import CallopsConfig
+
+GROUP = "compliance"
+AGENT_COMPLIANCE = "agent_compliance"
+LOAN_CONTACT_FREQUENCY = "loan_contact_frequency"
+WORST_AGENTS = 5
+SAMPLE_LOANS = 10
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name=GROUP,
+    kinds={"pandas", "parquet", "csv"},
+    owners=OWNERS,
+    ins={"agent_performance_summary": dg.AssetIn(), "call_logs": dg.AssetIn(), "disposition_summary": dg.AssetIn()},
+    check_specs=[
+        check_spec(
+            checks.ONE_ROW_PER_SUMMARY_ROW,
+            AGENT_COMPLIANCE,
+            blocking=True,
+            description="One row per row of the agent performance summary, same keys, same order.",
+        ),
+        check_spec(
+            checks.CALLS_WITHIN_HOURS,
+            AGENT_COMPLIANCE,
+            description="WARN when any call was placed outside CALLOPS_CALLING_HOURS (the five agents with most such calls as a sample).",
+        ),
+    ],
+)
+def agent_compliance(
+    context: dg.AssetExecutionContext,
+    callops: CallopsConfig,
+    agent_performance_summary: pd.DataFrame,
+    call_logs: pd.DataFrame,
+    disposition_summary: pd.DataFrame,
+):
+    """Per agent-day: calls outside the permitted hours (`CALLOPS_CALLING_HOURS`, local
+    time), calls of unknown time, calls before the agent's login, first and last call.
+
+    Published as `reports/<date>/agent_compliance.csv`; one row per summary row.
+    """
+    hours = CallingHours.parse(callops.calling_hours)
+    table = rules.agent_compliance(agent_performance_summary, call_logs, disposition_summary, hours)
+    totals = {c: int(table[c].sum()) for c in ("calls_outside_hours", "calls_unknown_time", "calls_before_login")}
+    yield dg.Output(table, metadata=table_metadata(table, calling_hours=str(hours), **totals))
+    keys = ["call_date", "org_id", "agent_id"]
+    same = table.loc[:, keys].reset_index(drop=True).equals(agent_performance_summary.loc[:, keys].reset_index(drop=True))
+    yield dg.AssetCheckResult(
+        check_name=checks.ONE_ROW_PER_SUMMARY_ROW,
+        passed=bool(same),
+        metadata={"rows": len(table), "summary_rows": len(agent_performance_summary)},
+    )
+    outside = totals["calls_outside_hours"]
+    worst = table.loc[table["calls_outside_hours"] > 0].sort_values(
+        ["calls_outside_hours", "org_id", "agent_id"], ascending=[False, True, True]
+    )
+    agents = len(worst)
+    yield dg.AssetCheckResult(
+        check_name=checks.CALLS_WITHIN_HOURS,
+        passed=outside == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{outside} calls outside {hours} by {agents} agents" if outside else None,
+        metadata={
+            "calls_outside_hours": outside,
+            "agents_with_calls_outside_hours": agents,
+            "calling_hours": str(hours),
+            "worst_agents": dg.MetadataValue.md(
+                worst.head(WORST_AGENTS).loc[:, ["org_id", "agent_id", "calls_outside_hours"]].to_markdown(index=False)
+                if agents else "_none_"
+            ),
+        },
+    )
+
+
+def _window_tables(context: dg.AssetExecutionContext, loaded: object) -> dict[str, pd.DataFrame]:
+    """The window's call tables by day: one partition loads as a table, several as a dict,
+    and a day never materialised is absent (or None)."""
+    keys = list(context.asset_partition_keys_for_input("call_logs"))
+    if isinstance(loaded, dict):
+        return {k: v for k, v in loaded.items() if v is not None}
+    return {keys[0]: loaded} if loaded is not None and keys else {}
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name=GROUP,
+    kinds={"pandas", "parquet", "csv"},
+    owners=OWNERS,
+    ins={
+        "call_logs": dg.AssetIn(
+            partition_mapping=dg.TimeWindowPartitionMapping(
+                start_offset=-(rules.WINDOW_DAYS - 1), allow_nonexistent_upstream_partitions=True
+            ),
+            # A day of the window never materialised is left out (and named), not an error.
+            metadata={"allow_missing_partitions": True},
+        )
+    },
+    check_specs=[
+        check_spec(
+            checks.CONTACT_WINDOW_COMPLETE,
+            LOAN_CONTACT_FREQUENCY,
+            description="WARN when days of the seven-day window have no validated call_logs (named in the metadata).",
+        ),
+        check_spec(
+            checks.LOANS_WITHIN_CONTACT_LIMIT,
+            LOAN_CONTACT_FREQUENCY,
+            description="WARN when loans were called more than CALLOPS_MAX_ATTEMPTS_7D times in seven days (with a sample).",
+        ),
+    ],
+)
+def loan_contact_frequency(context: dg.AssetExecutionContext, callops: CallopsConfig, call_logs):
+    """Per loan (org_id, installment_id) called on the day: attempts, days and agents over the
+    seven days ending on the day, last call, and `over_limit` above `CALLOPS_MAX_ATTEMPTS_7D`.
+
+    Reads the validated call_logs of the window (day-6 .. day); days never materialised are
+    left out and named. Published as `reports/<date>/loan_contact_frequency.csv`.
+    """
+    day = partition_day(context)
+    tables = _window_tables(context, call_logs)
+    if day.isoformat() not in tables:
+        raise dg.Failure(f"loan_contact_frequency: the validated call_logs of {day} itself is missing")
+    window = [d.isoformat() for d in rules.window_days(day)]
+    missing = [d for d in window if d not in tables]
+    calls = pd.concat([tables[d] for d in window if d in tables], ignore_index=True)
+    table = rules.loan_contact_frequency(calls, day, callops.max_attempts_7d)
+    over = table.loc[table["over_limit"] == 1]
+    yield dg.Output(
+        table,
+        metadata=table_metadata(
+            table,
+            window_days_used=len(window) - len(missing),
+            window_days_missing=", ".join(missing) or "none",
+            loans_over_limit=len(over),
+            max_attempts_7d=callops.max_attempts_7d,
+        ),
+    )
+    yield dg.AssetCheckResult(
+        check_name=checks.CONTACT_WINDOW_COMPLETE,
+        passed=not missing,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{len(missing)} of {len(window)} days of the window missing: {', '.join(missing)}" if missing else None,
+        metadata={"days_missing": len(missing), "missing": ", ".join(missing) or "none",
+                  "days": counts_md({d: len(tables[d]) for d in window if d in tables}, "call_date")},
+    )
+    yield dg.AssetCheckResult(
+        check_name=checks.LOANS_WITHIN_CONTACT_LIMIT,
+        passed=over.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{len(over)} loans over {callops.max_attempts_7d} attempts in {rules.WINDOW_DAYS} days" if len(over) else None
+        ),
+        metadata={
+            "loans_over_limit": len(over),
+            "sample": dg.MetadataValue.md(over.head(SAMPLE_LOANS).to_markdown(index=False) if len(over) else "_none_"),
+        },
+    )
+
+
+compliance_assets = [agent_compliance, loan_contact_frequency]

@@ -1,0 +1,131 @@
+"""Layer 2: the compliance assets through ``dg.materialize``, over one and several landed days.
+
+The brief's sample day: 283 of its 500 calls are outside 08:00-19:00 and 176 come before the
+agent's login. Several days: the seven-day window reads the days that exist and names the
+others; a loan called on three days adds up across them.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pandas as pd
+import pytest
+
+from callops_dagster_tests.conftest import (
+    TESTS_DIR,
+    check_eval,
+    ephemeral_instance,
+    materialize_day,
+    reports_dir,
+    warehouse_file,
+    write_day,
+)
+
+ASSIGNMENT = TESTS_DIR / "fixtures" / "assignment-2025-04-28" / "landing"
+DAY = "2025-04-28"
+
+
+@pytest.fixture(scope="module")
+def assignment_run(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("compliance") / "data"
+    shutil.copytree(ASSIGNMENT, data_dir / "landing")
+    instance = ephemeral_instance()
+    result = materialize_day(data_dir, DAY, instance)
+    yield data_dir, result
+    instance.dispose()
+
+
+def read_rows(path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_sample_day_compliance_figures(assignment_run):
+    data_dir, result = assignment_run
+    assert result.success
+    rows = read_rows(reports_dir(data_dir, DAY) / "agent_compliance.csv")
+    summary = read_rows(reports_dir(data_dir, DAY) / "agent_performance_summary.csv")
+    assert [(r["org_id"], r["agent_id"]) for r in rows] == [(r["org_id"], r["agent_id"]) for r in summary]
+    assert sum(int(r["calls_outside_hours"]) for r in rows) == 283
+    assert sum(int(r["calls_before_login"]) for r in rows) == 176
+    assert sum(int(r["calls_unknown_time"]) for r in rows) == 0
+    assert check_eval(result, "agent_compliance", "one_row_per_summary_row").passed
+    outside = check_eval(result, "agent_compliance", "calls_within_hours")
+    assert not outside.passed and outside.description == "283 calls outside 08:00-19:00 by 20 agents"
+
+
+def test_sample_day_message_has_the_compliance_line(assignment_run):
+    data_dir, _ = assignment_run
+    lines = (reports_dir(data_dir, DAY) / "slack_message.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[4].startswith("Data quality:")
+    assert lines[5] == "Compliance: 283 calls outside 08:00-19:00 (57% of calls); 0 loans over 7 attempts in 7 days"
+
+
+def test_sample_day_window_names_the_six_missing_days(assignment_run):
+    data_dir, result = assignment_run
+    window = check_eval(result, "loan_contact_frequency", "contact_window_complete")
+    assert not window.passed
+    assert window.metadata["missing"].value == ", ".join(f"2025-04-{d}" for d in range(22, 28))
+    rows = read_rows(reports_dir(data_dir, DAY) / "loan_contact_frequency.csv")
+    calls = pd.read_parquet(warehouse_file(data_dir, "call_logs", DAY))
+    loans = calls.dropna(subset=["installment_id"]).groupby(["org_id", "installment_id"]).size()
+    assert len(rows) == len(loans)
+    assert sum(int(r["attempts_7d"]) for r in rows) == int(loans.sum())
+
+
+def test_sample_day_picture_is_published_and_shown(assignment_run):
+    data_dir, result = assignment_run
+    png = (reports_dir(data_dir, DAY) / "agent_summary.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) < 100_000
+    from callops_dagster_tests.conftest import asset_metadata
+
+    assert asset_metadata(result, "slack_summary")["agent_summary"].startswith("![Agents on 2025-04-28](data:image/png;base64,")
+
+
+def day_calls(day: str, loan_calls: int, hour: int = 10) -> list[list[str]]:
+    """``loan_calls`` calls by A1/ORG1 to loan L1 and one call to L2, at ``hour``."""
+    rows = [[f"{day}-C{i}", "A1", "ORG1", "L1", "completed", "5", f"{day}T{hour:02d}:0{i}:00", day]
+            for i in range(loan_calls)]
+    return rows + [[f"{day}-X", "A1", "ORG1", "L2", "failed", "1", f"{day}T{hour:02d}:30:00", day]]
+
+
+def test_window_adds_up_the_days_that_exist_and_flags_the_loan(tmp_path):
+    """L1: 3 calls on each of three days of the window = 9 > 7; one window day never ran."""
+    data_dir = tmp_path / "data"
+    days = ["2025-04-22", "2025-04-25", "2025-04-28"]
+    for day in days:
+        write_day(data_dir, day, calls=day_calls(day, 3, hour=7 if day == DAY else 10))
+    instance = ephemeral_instance()
+    try:
+        for day in days:
+            result = materialize_day(data_dir, day, instance)
+            assert result.success
+    finally:
+        instance.dispose()
+    rows = read_rows(reports_dir(data_dir, DAY) / "loan_contact_frequency.csv")
+    assert [(r["installment_id"], r["attempts_7d"], r["days_called_7d"], r["over_limit"]) for r in rows] == [
+        ("L1", "9", "3", "1"), ("L2", "3", "3", "0")
+    ]
+    assert rows[0]["last_called_at"] == "2025-04-28 07:02:00"
+    window = check_eval(result, "loan_contact_frequency", "contact_window_complete")
+    assert window.metadata["missing"].value == "2025-04-23, 2025-04-24, 2025-04-26, 2025-04-27"
+    limit = check_eval(result, "loan_contact_frequency", "loans_within_contact_limit")
+    assert not limit.passed and "L1" in limit.metadata["sample"].value
+    message = (reports_dir(data_dir, DAY) / "slack_message.txt").read_text(encoding="utf-8").splitlines()
+    # 4 calls on the day, all at 07:xx: outside the window
+    assert message[5] == "Compliance: 4 calls outside 08:00-19:00 (100% of calls); 1 loans over 7 attempts in 7 days"
+
+
+def test_configured_hours_and_limit_are_used(tmp_path):
+    data_dir = tmp_path / "data"
+    write_day(data_dir, DAY, calls=day_calls(DAY, 3, hour=7))
+    instance = ephemeral_instance()
+    try:
+        result = materialize_day(data_dir, DAY, instance, calling_hours="07:00-20:00", max_attempts_7d=2)
+    finally:
+        instance.dispose()
+    message = (reports_dir(data_dir, DAY) / "slack_message.txt").read_text(encoding="utf-8").splitlines()
+    assert message[5] == "Compliance: 0 calls outside 07:00-20:00 (0% of calls); 1 loans over 2 attempts in 7 days"
+    assert check_eval(result, "agent_compliance", "calls_within_hours").passed
