@@ -17,6 +17,7 @@
 | CALLOPS_LANDING_SENSOR_INTERVAL | 30 | seconds between two looks of the landing sensor |
 | SLACK_WEBHOOK_URL | (unset: dry-run) | Slack incoming webhook; only whether it is set is read here |
 | CALLOPS_SLACK_POST_BACKFILL | false | post days that are not the newest landed day |
+| CALLOPS_WEEK_START | monday | first day of a weekly partition (monday..sunday) |
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from callops_dagster.compliance.weekly import WEEKDAYS
 from callops_dagster.transforms.contract import DEFAULT_KNOWN_STATUSES
 from callops_dagster.transforms.durations import DURATION_UNITS, MINUTES
 
@@ -52,6 +54,7 @@ class Settings:
     landing_sensor_interval: int = 30
     slack_webhook_set: bool = False  # the URL itself is a secret, read by dg.EnvVar at run time
     slack_post_backfill: bool = False
+    week_start: str = "monday"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +85,7 @@ class Settings:
             landing_sensor_interval=get("CALLOPS_LANDING_SENSOR_INTERVAL", "30", _positive(int)),
             slack_webhook_set=bool(env.get("SLACK_WEBHOOK_URL", "").strip()),
             slack_post_backfill=get("CALLOPS_SLACK_POST_BACKFILL", "false", _flag),
+            week_start=get("CALLOPS_WEEK_START", "monday", _one_of(WEEKDAYS)),
         )
 
 

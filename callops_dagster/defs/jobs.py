@@ -8,7 +8,9 @@ from callops_dagster.settings import SETTINGS
 daily_job = dg.define_asset_job(
     "callops_daily",
     # The freshness check looks at today's deadline, not at the run's day: its own sensor runs it.
-    selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks),
+    # Only the daily-partitioned assets: the weekly report has its own job (callops_weekly).
+    selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks)
+    - dg.AssetSelection.groups("weekly"),
     description="Every asset and check of one call_date, landing files to Slack message.",
 )
 
