@@ -24,7 +24,9 @@ from callops_dagster.compliance.weekly_assets import (
     weekly_partitions,
 )
 from callops_dagster.definitions import defs
+from callops_dagster.defs.metadata import COLUMN_LINEAGE, COLUMN_SCHEMA, column_lineage
 from callops_dagster.mockdata import generate_day
+from callops_dagster.transforms.columns import TABLES
 from callops_dagster_tests.conftest import (
     asset_metadata,
     ephemeral_instance,
@@ -109,6 +111,9 @@ def test_missing_day_is_named_and_the_week_still_succeeds(landed):
     assert meta["days_used"] == ", ".join(d.isoformat() for d in DAYS[3:])
     assert meta["previous_week_days"] == 3
     assert meta["slack_delivery"] == "dry_run"  # the week holds the newest landed day
+    schema = meta[COLUMN_SCHEMA]
+    assert [(c.name, c.type) for c in schema.columns] == [(c.name, c.type) for c in TABLES[WEEKLY]]
+    assert meta[COLUMN_LINEAGE] == column_lineage(WEEKLY)
     message = (week_folder(data_dir, WEEK) / WEEKLY_MESSAGE_FILE).read_text(encoding="utf-8")
     assert message.startswith(f"Agent Summary for the week of {WEEK}\nTop Performer: ")
 
@@ -150,3 +155,48 @@ def test_weeks_start_on_monday_holding_the_start_date():
     keys = weekly_partitions.get_partition_keys()
     assert keys[0] == "2024-12-30"  # the Monday on or before CALLOPS_START_DATE=2025-01-01
     assert all(dt.date.fromisoformat(k).weekday() == 0 for k in keys[:5])
+
+
+# ---------------------------------------------------------------- week boundaries (layer 1)
+
+
+@pytest.mark.parametrize("name", weekly.WEEKDAYS)
+def test_dagster_weeks_start_on_the_named_day_holding_the_start_date(name):
+    start = dt.date(2025, 1, 1)  # a Wednesday
+    partitions = dg.WeeklyPartitionsDefinition(
+        start_date=weekly.first_week_start(start, name).isoformat(),
+        day_offset=weekly.dagster_day_offset(name),
+        timezone="Asia/Kolkata",
+    )
+    first = dt.date.fromisoformat(partitions.get_partition_keys()[0])
+    assert first.strftime("%A").lower() == name
+    assert first <= start < first + dt.timedelta(days=7)
+    assert weekly.week_of(dt.date(2025, 4, 27), name) <= dt.date(2025, 4, 27)
+
+
+def test_week_inputs_split_this_week_from_the_previous_and_name_missing_days():
+    def summary(day: str) -> pd.DataFrame:
+        return pd.DataFrame({"org_id": ["O"], "agent_id": ["A"], "call_date": [day]})
+
+    days = ["2025-04-19", "2025-04-21", "2025-04-23"]
+    rosters = {d: pd.DataFrame({"org_id": ["O"], "agent_id": ["A"], "agent_name": [d]}) for d in days}
+    inputs = weekly.week_inputs(
+        dt.date(2025, 4, 21), {d: summary(d) for d in days}, {"2025-04-21": summary("2025-04-21")}, rosters
+    )
+    assert inputs.days_used == ["2025-04-21", "2025-04-23"]
+    assert inputs.previous_days == ["2025-04-19"]
+    assert inputs.days_missing == ["2025-04-22", "2025-04-24", "2025-04-25", "2025-04-26", "2025-04-27"]
+    assert inputs.summaries["call_date"].tolist() == ["2025-04-21", "2025-04-23"]
+    assert inputs.previous["call_date"].tolist() == ["2025-04-19"]
+    assert inputs.roster["agent_name"].tolist() == ["2025-04-23"]  # the week's latest roster
+    with pytest.raises(weekly.NoDayOfTheWeek, match="2025-04-28 to 2025-05-04"):
+        weekly.week_inputs(dt.date(2025, 4, 28), {d: summary(d) for d in days}, {}, rosters)
+
+
+def test_week_start_setting_names_the_variable_when_refused():
+    from callops_dagster.settings import Settings, SettingsError
+
+    assert Settings.from_env({"CALLOPS_WEEK_START": " Sunday "}).week_start == "sunday"
+    assert Settings.from_env({}).week_start == "monday"
+    with pytest.raises(SettingsError, match="CALLOPS_WEEK_START='mon' is not valid"):
+        Settings.from_env({"CALLOPS_WEEK_START": "mon"})

@@ -15,7 +15,7 @@ import pandas as pd
 
 from callops_dagster.compliance import weekly
 from callops_dagster.defs.delivery import deliver_summary
-from callops_dagster.defs.metadata import OWNERS, table_metadata
+from callops_dagster.defs.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.defs.slack import SlackResource
 from callops_dagster.settings import SETTINGS
@@ -30,8 +30,9 @@ WEEKS_FOLDER = "weeks"  # reports/weeks/<week start>/, and the Slack ledger's we
 JOB = "callops_weekly"
 # Columns of the CSV already formatted as text that must stay as written (``-0.0125``).
 FORMATTED = ("connect_rate", "avg_call_duration_min", "connect_rate_change")
-# Exact values kept in memory only (Fractions do not go to Parquet; their inputs do).
-IN_MEMORY_ONLY = ("rate", "rate_change")
+# The warehouse table: the CSV's columns, then the exact inputs (the exact rates are Fractions,
+# which Parquet cannot hold; their inputs are kept).
+STORED_COLUMNS = (*weekly.WEEKLY_COLUMNS, "completed_calls", "duration_sum_s", "duration_count")
 MESSAGE_SOURCE_COLUMNS = ("agent_name", "agent_id", "org_id")
 ALLOW_MISSING = {"allow_missing_partitions": True}
 
@@ -55,6 +56,7 @@ def _days(start_offset: int = 0) -> dg.AssetIn:
     group_name=GROUP,
     kinds={"pandas", "parquet", "csv", "slack"},
     owners=OWNERS,
+    metadata=declared_metadata(WEEKLY),
     ins={
         # One input per upstream asset: this week's days and the previous week's, split by day.
         "agent_performance_summary": _days(start_offset=-1),
@@ -100,7 +102,7 @@ def agent_weekly_summary(
     delivery = deliver_summary(
         context, slack, callops.root, f"{WEEKS_FOLDER}/{week_start.isoformat()}", text, through=last_day
     )
-    stored = table.drop(columns=list(IN_MEMORY_ONLY))
+    stored = table.loc[:, list(STORED_COLUMNS)]
     return dg.Output(
         stored,
         metadata=table_metadata(
