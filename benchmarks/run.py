@@ -168,8 +168,8 @@ def dagster_cli(cache: Path, data_dir: Path, day: dt.date) -> tuple[Sample, Path
     work = work_dir(cache, data_dir, [day])
     env = dagster_env(work, cache / "dagster_home")
     wall, rss, _ = run_process(
-        [str(BIN / "dagster"), "asset", "materialize", "-m", "callops_dagster.definitions",
-         "--select", "*", "--partition", day.isoformat()],
+        [str(BIN / "dagster"), "job", "execute", "-m", "callops_dagster.definitions", "-j", "callops_daily",
+         "--tags", json.dumps({"dagster/partition": day.isoformat()})],
         env,
     )
     return Sample(wall, wall, rss), work

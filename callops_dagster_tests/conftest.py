@@ -8,6 +8,7 @@ so tests can call them with their own data directories; fixtures wrap the common
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 from collections.abc import Iterable, Sequence
@@ -234,6 +235,13 @@ def snapshot(paths: Iterable[Path]) -> dict[Path, tuple[bytes, int]]:
 
 
 # ---------------------------------------------------------------- subprocess helpers
+
+
+def dagster_day_args(day: str) -> list[str]:
+    """``dagster`` CLI arguments that run one day: the daily job (``asset materialize --select
+    '*'`` is refused since the code location has weekly partitions too)."""
+    return ["job", "execute", "-m", "callops_dagster.definitions", "-j", "callops_daily",
+            "--tags", json.dumps({"dagster/partition": day})]
 
 
 def cli_env(data_dir: Path, dagster_home: Path, **extra: str) -> dict[str, str]:
