@@ -15,6 +15,7 @@ import pandas as pd
 
 from callops_dagster.compliance import weekly
 from callops_dagster.defs.delivery import deliver_summary
+from callops_dagster.defs.jobs import stopped_schedule
 from callops_dagster.defs.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.defs.resources import CallopsConfig
 from callops_dagster.defs.slack import SlackResource
@@ -133,9 +134,4 @@ weekly_job = dg.define_asset_job(
 )
 
 # Runs on the week start day at the daily schedule's hour, for the week just ended.
-weekly_schedule = dg.build_schedule_from_partitioned_job(
-    weekly_job,
-    hour_of_day=SETTINGS.schedule_hour,
-    minute_of_hour=0,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
+weekly_schedule = stopped_schedule(weekly_job)
