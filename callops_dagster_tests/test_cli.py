@@ -1,4 +1,4 @@
-"""The real command line, as a user runs it: `callops mock`, then `dagster asset materialize`."""
+"""The real command line, as a user runs it: `callops mock`, then `dagster job execute -j callops_daily` for the day."""
 
 from __future__ import annotations
 
