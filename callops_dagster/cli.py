@@ -271,7 +271,8 @@ def run_weeks(runner: ModuleType, instance: Any, results: Sequence[Any]) -> bool
 def run(files: tuple[Path, ...], date_text: str | None, replace: bool, day_text: str | None,
         data_dir: Path | None, verbose: bool, quiet: bool) -> None:
     """Land CALL_LOGS AGENT_ROSTER DISPOSITION_SUMMARY as one day and run it; without files, run
-    every landed day. Exit status 0 when every day succeeded, 1 otherwise, 2 on a refusal."""
+    every landed day; then the week holding each day. Exit status 0 when every day and week
+    succeeded, 1 otherwise, 2 on a refusal."""
     configure_logging(verbose, quiet)
     root = data_dir_of(data_dir)
     if files and len(files) != 3:
