@@ -200,3 +200,13 @@ def test_week_start_setting_names_the_variable_when_refused():
     assert Settings.from_env({}).week_start == "monday"
     with pytest.raises(SettingsError, match="CALLOPS_WEEK_START='mon' is not valid"):
         Settings.from_env({"CALLOPS_WEEK_START": "mon"})
+
+
+def test_weekly_csv_quotes_formula_like_names_and_leaves_negative_changes_alone():
+    row = {c: "" for c in weekly.WEEKLY_COLUMNS}
+    row.update(week_start=WEEK, org_id="O1", agent_id="@A1", agent_name="=HYPERLINK(\"x\")", days_active=1,
+               days_present=1, total_calls=5, unique_loans_contacted=2, connect_rate="0.4000",
+               avg_call_duration_min="1.50", connect_rate_change="-0.0125")
+    csv = pd.read_csv(io.StringIO(weekly_csv_text(pd.DataFrame([row]))), dtype=str, keep_default_na=False)
+    assert csv.loc[0, "agent_name"] == "'=HYPERLINK(\"x\")" and csv.loc[0, "agent_id"] == "'@A1"
+    assert csv.loc[0, "connect_rate_change"] == "-0.0125" and csv.loc[0, "total_calls"] == "5"
