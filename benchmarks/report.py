@@ -65,7 +65,7 @@ def render(settings: Settings, results: dict) -> str:
         "Written by `make bench` (`benchmarks/run.py`); do not edit by hand. Each contender runs",
         "in its own subprocess, alternating, after one untimed warm-up round. Times are medians",
         "(min-max) in seconds; a, b and c are timed inside their process after imports, d is the",
-        "whole `dagster asset materialize` process. Peak RSS is the process's (MiB). Ratios are",
+        "whole `dagster job execute` process (the daily job). Peak RSS is the process's (MiB). Ratios are",
         "the median of the ratios within each round (both contenders under the same load).",
         "",
         f"- Machine: {_machine()}; shared with other jobs while this ran, so absolute times are",

@@ -158,7 +158,7 @@ def contender(name: str, data_dir: Path, days: list[dt.date], out_dir: Path) -> 
 
 
 def dagster_cli(cache: Path, data_dir: Path, day: dt.date) -> tuple[Sample, Path]:
-    """One day through ``dagster asset materialize`` in a fresh data dir.
+    """One day through ``dagster job execute -j callops_daily`` in a fresh data dir.
 
     The instance (``<cache>/dagster_home``, made fresh by ``main``) is shared by the run's CLI
     days, as a user's instance would be: its SQLite tables exist before the first timed run.
@@ -168,8 +168,8 @@ def dagster_cli(cache: Path, data_dir: Path, day: dt.date) -> tuple[Sample, Path
     work = work_dir(cache, data_dir, [day])
     env = dagster_env(work, cache / "dagster_home")
     wall, rss, _ = run_process(
-        [str(BIN / "dagster"), "asset", "materialize", "-m", "callops_dagster.definitions",
-         "--select", "*", "--partition", day.isoformat()],
+        [str(BIN / "dagster"), "job", "execute", "-m", "callops_dagster.definitions", "-j", "callops_daily",
+         "--tags", json.dumps({"dagster/partition": day.isoformat()})],
         env,
     )
     return Sample(wall, wall, rss), work

@@ -192,7 +192,8 @@ def run_files(root: Path, paths: Sequence[Path], date_text: str | None, replace:
     LOG.info(f"{target}: {LANDED[done]}")
     result = runner.run_day(instance, day.isoformat())
     _report(runner, result, full=True)
-    return 0 if result.success else 1
+    weeks_ok = run_weeks(runner, instance, [result])
+    return 0 if result.success and weeks_ok else 1
 
 
 class Progress:
@@ -237,11 +238,28 @@ def run_landed(root: Path, day_text: str | None) -> int:
         _report(runner, result, full=len(days) == 1)
         results.append(result)
     succeeded = [r for r in results if r.success]
+    weeks_ok = run_weeks(runner, instance, results)
     if len(days) > 1 and succeeded:
         latest = runner.reports_folder(succeeded[-1].day)
         LOG.info(f"\nReports: {root / 'reports'}/<date>/\nLatest Slack message ({latest / 'slack_message.txt'}):\n")
         LOG.info((latest / "slack_message.txt").read_text(encoding="utf-8"))
-    return 0 if len(succeeded) == len(days) else 1
+    return 0 if len(succeeded) == len(days) and weeks_ok else 1
+
+
+def run_weeks(runner: ModuleType, instance: Any, results: Sequence[Any]) -> bool:
+    """Run the week holding each day that succeeded (once, after the days); False if one failed."""
+    weeks, unfinished = runner.weeks_of([r.day for r in results if r.success])
+    for week in unfinished:
+        LOG.info(f"Week of {week}: not over yet; callops_weekly runs it once it has ended")
+    ok = True
+    for week in weeks:
+        result = runner.run_week(instance, week)
+        if result.success:
+            LOG.info(f"Week of {week} written (run {result.run_id[:8]}): {runner.weekly_file(week)}")
+        else:
+            LOG.warning(f"Week of {week} FAILED (run {result.run_id[:8]}): {result.failure}")
+            ok = False
+    return ok
 
 
 @main.command()
@@ -253,7 +271,8 @@ def run_landed(root: Path, day_text: str | None) -> int:
 def run(files: tuple[Path, ...], date_text: str | None, replace: bool, day_text: str | None,
         data_dir: Path | None, verbose: bool, quiet: bool) -> None:
     """Land CALL_LOGS AGENT_ROSTER DISPOSITION_SUMMARY as one day and run it; without files, run
-    every landed day. Exit status 0 when every day succeeded, 1 otherwise, 2 on a refusal."""
+    every landed day; then the week holding each day. Exit status 0 when every day and week
+    succeeded, 1 otherwise, 2 on a refusal."""
     configure_logging(verbose, quiet)
     root = data_dir_of(data_dir)
     if files and len(files) != 3:

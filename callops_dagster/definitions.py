@@ -3,6 +3,7 @@
 import dagster as dg
 
 from callops_dagster.compliance.assets import compliance_assets
+from callops_dagster.compliance.weekly_assets import agent_weekly_summary, weekly_job, weekly_schedule
 from callops_dagster.defs.alerts import run_alerts
 from callops_dagster.defs.freshness import freshness_checks, freshness_sensor
 from callops_dagster.defs.joined import agent_day, rejected_rows
@@ -24,10 +25,11 @@ defs = dg.Definitions(
         agent_performance_summary,
         slack_summary,
         *compliance_assets,
+        agent_weekly_summary,
     ],
     asset_checks=[*freshness_checks],
-    jobs=[daily_job],
-    schedules=[daily_schedule],
+    jobs=[daily_job, weekly_job],
+    schedules=[daily_schedule, weekly_schedule],
     sensors=[landing_sensor, freshness_sensor, run_alerts],
     resources={
         "callops": CallopsConfig(),

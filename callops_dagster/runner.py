@@ -13,6 +13,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from callops_dagster.compliance.weekly import week_of
+from callops_dagster.compliance.weekly_assets import JOB as WEEKLY_JOB
+from callops_dagster.compliance.weekly_assets import WEEKLY_FILE, WEEKS_FOLDER, weekly_partitions
 from callops_dagster.definitions import defs
 from callops_dagster.defs.partitions import daily_partitions
 from callops_dagster.settings import SETTINGS
@@ -86,9 +89,10 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
     return "see the run in the Dagster UI"
 
 
-def run_day(instance: dg.DagsterInstance, day: str) -> DayResult:
-    """One run of ``callops_daily`` for ``day`` in ``instance``; never raises on a failed run."""
-    result = defs.resolve_job_def(JOB).execute_in_process(
+def run_day(instance: dg.DagsterInstance, day: str, job: str = JOB) -> DayResult:
+    """One run of ``job`` (``callops_daily``) for the partition ``day`` in ``instance``; never
+    raises on a failed run."""
+    result = defs.resolve_job_def(job).execute_in_process(
         partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET
     )
     return DayResult(
@@ -136,3 +140,19 @@ def _latest_metadata(instance: dg.DagsterInstance, asset: str, day: str) -> dict
 
 def reports_folder(day: str) -> Path:
     return SETTINGS.data_dir / "reports" / day
+
+
+def weeks_of(days: list[str]) -> tuple[list[str], list[str]]:
+    """The week starts holding ``days``, ascending: (weekly partitions, weeks not ended yet)."""
+    weeks = sorted({week_of(dt.date.fromisoformat(d), SETTINGS.week_start).isoformat() for d in days})
+    existing = set(weekly_partitions.get_partition_keys())
+    return [w for w in weeks if w in existing], [w for w in weeks if w not in existing]
+
+
+def run_week(instance: dg.DagsterInstance, week: str) -> DayResult:
+    """One run of ``callops_weekly`` for the week starting ``week``; never raises on failure."""
+    return run_day(instance, week, job=WEEKLY_JOB)
+
+
+def weekly_file(week: str) -> Path:
+    return SETTINGS.data_dir / "reports" / WEEKS_FOLDER / week / WEEKLY_FILE

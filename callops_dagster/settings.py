@@ -19,6 +19,7 @@
 | CALLOPS_LANDING_SENSOR_INTERVAL | 30 | seconds between two looks of the landing sensor |
 | SLACK_WEBHOOK_URL | (unset: dry-run) | Slack incoming webhook; only whether it is set is read here |
 | CALLOPS_SLACK_POST_BACKFILL | false | post days that are not the newest landed day |
+| CALLOPS_WEEK_START | monday | first day of a weekly partition (monday..sunday) |
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callops_dagster.compliance.rules import DEFAULT_CALLING_HOURS, DEFAULT_MAX_ATTEMPTS_7D, CallingHours
+from callops_dagster.compliance.weekly import WEEKDAYS
 from callops_dagster.transforms.contract import DEFAULT_KNOWN_STATUSES
 from callops_dagster.transforms.durations import DURATION_UNITS, MINUTES
 
@@ -57,6 +59,7 @@ class Settings:
     landing_sensor_interval: int = 30
     slack_webhook_set: bool = False  # the URL itself is a secret, read by dg.EnvVar at run time
     slack_post_backfill: bool = False
+    week_start: str = "monday"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +92,7 @@ class Settings:
             landing_sensor_interval=get("CALLOPS_LANDING_SENSOR_INTERVAL", "30", _positive(int)),
             slack_webhook_set=bool(env.get("SLACK_WEBHOOK_URL", "").strip()),
             slack_post_backfill=get("CALLOPS_SLACK_POST_BACKFILL", "false", _flag),
+            week_start=get("CALLOPS_WEEK_START", "monday", _one_of(WEEKDAYS)),
         )
 
 

@@ -199,3 +199,9 @@ def test_day_runs_one_landed_day_and_quiet_keeps_only_warnings(story):
     assert f"{EARLIER}: ok" not in out and "Reports in" not in out  # info lines are gone
     assert f"Checks that warned or failed on {EARLIER}:" in out  # generated days carry defects
     assert all(line.startswith(("Checks that", "  ")) for line in out.splitlines())
+
+
+def test_run_writes_the_weekly_report_of_each_week_it_ran(story):
+    weekly = story["data"] / "reports" / "weeks" / DAY / "agent_weekly_summary.csv"  # DAY is a Monday
+    assert f"Week of {DAY} written (run " in ok(story["first"]) and f"): {weekly}" in story["first"].stdout
+    assert weekly.read_text(encoding="utf-8").startswith("week_start,org_id,agent_id,agent_name,")

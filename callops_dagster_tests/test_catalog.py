@@ -163,8 +163,9 @@ def run(request, tmp_path_factory):
 
 def test_materialised_schema_is_the_declared_one(run):
     events = {e.asset_key.to_user_string(): e.materialization.metadata for e in run.get_asset_materialization_events()}
-    assert set(TABLES) <= set(events)
-    for name, columns in TABLES.items():
+    daily = {name: columns for name, columns in TABLES.items() if name != "agent_weekly_summary"}  # test_weekly
+    assert set(daily) <= set(events)
+    for name, columns in daily.items():
         schema = events[name][COLUMN_SCHEMA].value
         assert [(c.name, c.type) for c in schema.columns] == [(c.name, c.type) for c in columns], name
         assert [c.description for c in schema.columns] == [c.description for c in columns], name

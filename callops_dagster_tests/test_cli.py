@@ -1,4 +1,4 @@
-"""The real command line, as a user runs it: `callops mock`, then `dagster asset materialize`."""
+"""The real command line, as a user runs it: `callops mock`, then `dagster job execute -j callops_daily` for the day."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callops_dagster_tests.conftest import REPORT_FILES, cli_env, reports_dir, warehouse_file
+from callops_dagster_tests.conftest import REPORT_FILES, cli_env, dagster_day_args, reports_dir, warehouse_file
 
 DAGSTER = Path(sys.executable).parent / "dagster"
 CALLOPS = Path(sys.executable).parent / "callops"
@@ -25,8 +25,7 @@ SUMMARY_COLUMNS = [
 
 def materialize_cli(data_dir: Path, dagster_home: Path, day: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(DAGSTER), "asset", "materialize", "-m", "callops_dagster.definitions",
-         "--select", "*", "--partition", day],
+        [str(DAGSTER), *dagster_day_args(day)],
         env=cli_env(data_dir, dagster_home), cwd=data_dir.parent,
         capture_output=True, text=True, timeout=300,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from callops_dagster.mockdata import generate_day
+from callops_dagster_tests.conftest import dagster_day_args
 
 DAGSTER = Path(sys.executable).parent / "dagster"
 DAY = "2025-04-28"
@@ -28,7 +29,7 @@ def env_for(data_dir: Path, home: Path, **extra: str) -> dict[str, str]:
 
 def materialize(data_dir: Path, home: Path, day: str = DAY, **extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(DAGSTER), "asset", "materialize", "-m", "callops_dagster.definitions", "--select", "*", "--partition", day],
+        [str(DAGSTER), *dagster_day_args(day)],
         env=env_for(data_dir, home, **extra),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

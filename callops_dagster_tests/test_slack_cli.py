@@ -56,12 +56,14 @@ def story(tmp_path_factory):
     }
 
 
-def test_make_run_posts_only_the_newest_day(story):
+def test_make_run_posts_only_the_newest_day_and_its_week(story):
     first = story["first"]
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
-    [post] = story["posts"]
+    # The week of DAYS[0] ends before the newest day: like an older day, it does not post.
+    post, week = story["posts"]
     assert post.text.splitlines()[0] == f"Agent Summary for {DAYS[1]}"
     assert post.blocks[0]["type"] == "header"
+    assert week.text.splitlines()[0] == f"Agent Summary for the week of {DAYS[1]}"  # a Monday
 
 
 def test_a_correction_slack_refuses_fails_the_day_with_the_reports_written(story):
@@ -80,7 +82,7 @@ def test_a_correction_slack_refuses_fails_the_day_with_the_reports_written(story
 def test_the_alert_sensor_posts_one_alert_for_the_failed_run(story):
     preview = story["preview"]
     assert preview.returncode == 0, preview.stdout[-2000:] + preview.stderr[-2000:]
-    [alert] = story["alerts"]  # four runs finished; only one failed
+    [alert] = story["alerts"]  # seven runs finished (four days, three weeks); only one failed
     assert alert.text.startswith(f"callops {DAYS[1]}: run failed")
     assert "• step slack_summary failed: Slack post of 2025-04-28 failed: Slack answered HTTP 429" in alert.text
 

@@ -8,6 +8,8 @@ so every weekly figure is rounded once from exact values, as the daily ones are.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
@@ -42,6 +44,71 @@ MOVERS = 3  # gains and drops named in the weekly message
 
 def week_days(week_start: dt.date) -> list[dt.date]:
     return [week_start + dt.timedelta(days=i) for i in range(7)]
+
+
+def dagster_day_offset(week_start: str) -> int:
+    """Dagster's ``day_offset`` for weeks starting on ``week_start`` (Dagster: 0 is Sunday)."""
+    return (WEEKDAYS.index(week_start) + 1) % 7
+
+
+def first_week_start(start: dt.date, week_start: str) -> dt.date:
+    """The first ``week_start`` day on or before ``start`` (so the first week holds ``start``)."""
+    return start - dt.timedelta(days=(start.weekday() - WEEKDAYS.index(week_start)) % 7)
+
+
+def week_of(day: dt.date, week_start: str) -> dt.date:
+    """The first day of the week holding ``day``."""
+    return first_week_start(day, week_start)
+
+
+@dataclass(frozen=True)
+class WeekInputs:
+    """The week's tables, split from what the weekly asset loads (day -> table)."""
+
+    summaries: pd.DataFrame
+    calls: pd.DataFrame
+    roster: pd.DataFrame
+    previous: pd.DataFrame | None
+    days_used: list[str] = field(default_factory=list)
+    days_missing: list[str] = field(default_factory=list)
+    previous_days: list[str] = field(default_factory=list)
+
+
+class NoDayOfTheWeek(ValueError):
+    """None of the week's days has a daily summary."""
+
+
+def week_inputs(
+    week_start: dt.date,
+    summaries: Mapping[str, pd.DataFrame],
+    calls: Mapping[str, pd.DataFrame],
+    rosters: Mapping[str, pd.DataFrame],
+) -> WeekInputs:
+    """Split daily tables keyed by ``YYYY-MM-DD`` into this week's and the previous week's.
+
+    ``summaries`` may hold the previous week's days too; a day of this week is used when its
+    summary exists (its calls too, when they exist); the names come from the latest roster of
+    the week's days. Raises NoDayOfTheWeek when no day of the week has a summary.
+    """
+    days = [d.isoformat() for d in week_days(week_start)]
+    used = [d for d in days if d in summaries]
+    if not used:
+        raise NoDayOfTheWeek(
+            f"no day of the week of {week_start.isoformat()} ({days[0]} to {days[-1]}) has an "
+            "agent_performance_summary: run its days first"
+        )
+    before = sorted(d for d in summaries if d < days[0])
+    rostered = [d for d in used if d in rosters] or sorted(d for d in rosters if d in days)
+    return WeekInputs(
+        summaries=pd.concat([summaries[d] for d in used], ignore_index=True),
+        calls=pd.concat([calls[d] for d in used if d in calls], ignore_index=True)
+        if any(d in calls for d in used) else pd.DataFrame(columns=[*AGENT, "installment_id"]),
+        roster=rosters[rostered[-1]] if rostered else pd.DataFrame(columns=[*AGENT, "agent_name"]),
+        previous=pd.concat([summaries[d] for d in before], ignore_index=True) if before else None,
+        days_used=used,
+        days_missing=[d for d in days if d not in summaries],
+        previous_days=before,
+    )
 
 
 def _exact_rates(summaries: pd.DataFrame) -> pd.DataFrame:

@@ -42,9 +42,14 @@ def _post_mode(context: dg.AssetExecutionContext) -> str | None:
 
 
 def deliver_summary(
-    context: dg.AssetExecutionContext, slack: SlackResource, data_dir: Path, day: str, text: str
+    context: dg.AssetExecutionContext, slack: SlackResource, data_dir: Path, day: str, text: str,
+    through: str | None = None,
 ) -> dict[str, Any]:
-    """Post ``text`` for ``day`` when the rules say so; return the metadata that says what happened."""
+    """Post ``text`` for ``day`` when the rules say so; return the metadata that says what happened.
+
+    ``day`` names the ledger and the reports folder (``weeks/<week start>`` for a week);
+    ``through`` is the last day the message covers (default ``day``): it posts when no later
+    landed day exists."""
     mode = _post_mode(context)
     last_partition = dt.date.fromisoformat(daily_partitions.get_last_partition_key())
     newest_day = newest_complete_day(data_dir, last_partition)
@@ -56,7 +61,7 @@ def deliver_summary(
         raise dg.Failure(description=str(exc)) from None
     digest = content_hash(text)
     decision = decide(
-        day, newest, digest, posts[-1] if posts else None,
+        through or day, newest, digest, posts[-1] if posts else None,
         post_backfill=slack.post_backfill or mode == BACKFILL, force=mode == FORCE,
     )
     meta: dict[str, Any] = {"slack_reason": decision.reason, "slack_content_hash": digest[:16]}

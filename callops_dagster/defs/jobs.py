@@ -8,13 +8,23 @@ from callops_dagster.settings import SETTINGS
 daily_job = dg.define_asset_job(
     "callops_daily",
     # The freshness check looks at today's deadline, not at the run's day: its own sensor runs it.
-    selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks),
+    # Only the daily-partitioned assets: the weekly report has its own job (callops_weekly).
+    selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks)
+    - dg.AssetSelection.groups("weekly"),
     description="Every asset and check of one call_date, landing files to Slack message.",
 )
 
-daily_schedule = dg.build_schedule_from_partitioned_job(
-    daily_job,
-    hour_of_day=SETTINGS.schedule_hour,
-    minute_of_hour=0,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
+
+
+def stopped_schedule(job) -> dg.ScheduleDefinition:  # job: what define_asset_job returns
+    """``job`` for its newest partition, at CALLOPS_SCHEDULE_HOUR once a partition ends; off
+    until someone turns it on (daily: the day before; weekly: the week just ended)."""
+    return dg.build_schedule_from_partitioned_job(
+        job,
+        hour_of_day=SETTINGS.schedule_hour,
+        minute_of_hour=0,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+    )
+
+
+daily_schedule = stopped_schedule(daily_job)

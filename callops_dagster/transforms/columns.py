@@ -200,6 +200,32 @@ def _summary() -> tuple[Column, ...]:
     )
 
 
+def _weekly() -> tuple[Column, ...]:
+    """agent_weekly_summary (compliance/weekly.py): the week's summaries, calls and roster."""
+    week = _derived_from("agent_performance_summary")
+    return (
+        week("week_start", STRING, "First day of the week (CALLOPS_WEEK_START).", "call_date"),
+        week("org_id", STRING, "Organisation."),
+        week("agent_id", STRING, "Agent."),
+        Column("agent_name", STRING, "From the latest roster of the week; empty when not in it.",
+               _of(ROSTER, "agent_name")),
+        week("days_active", INTEGER, "Days with at least one kept call.", "total_calls"),
+        week("days_present", INTEGER, "Days with presence 1.", "presence"),
+        week("total_calls", INTEGER, "Kept calls in the week."),
+        Column("unique_loans_contacted", INTEGER, "Distinct non-empty installment_id over the week.",
+               _of(CALLS, "installment_id")),
+        week("connect_rate", STRING, "completed / total calls over the week, 4 places; empty when no calls.",
+             "completed_calls", "total_calls"),
+        week("avg_call_duration_min", STRING, "Mean duration in minutes, 2 places; empty when none.",
+             "duration_sum_s", "duration_count"),
+        week("connect_rate_change", STRING, "Exact rate minus the previous week's, 4 places; empty "
+             "when either is empty.", "completed_calls", "total_calls"),
+        week("completed_calls", INTEGER, "Exact input of connect_rate (not in the CSV)."),
+        week("duration_sum_s", DECIMAL, "Exact input of the average (not in the CSV)."),
+        week("duration_count", INTEGER, "Exact input of the average (not in the CSV)."),
+    )
+
+
 TABLES: dict[str, tuple[Column, ...]] = {
     **{f"raw_{spec.name}": _raw_table(spec) for spec in SOURCES},
     CALL_LOGS.name: _validated_call_logs(),
@@ -213,6 +239,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     DAY: _agent_day(),
     "agent_performance_summary": _summary(),
+    "agent_weekly_summary": _weekly(),
 }
 
 

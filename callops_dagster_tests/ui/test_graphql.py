@@ -9,7 +9,7 @@ from callops_dagster.defs import check_names as checks
 from callops_dagster.transforms.columns import TABLES
 from callops_dagster_tests.conftest import CHECKS_PER_DAY, REPORT_FILES, reports_dir
 from callops_dagster_tests.ui.conftest import (
-    ASSETS, CHECKS, DAY, FRESHNESS_CHECK, GROUPS, JOB, RANGE, materialized_days,
+    ASSETS, CHECKS, DAILY_ASSETS, DAY, FRESHNESS_CHECK, GROUPS, JOB, RANGE, materialized_days,
 )
 from callops_dagster_tests.ui.graphql_ops import CHECK_EXECUTIONS_QUERY, PARTITIONS_QUERY
 from callops_dagster_tests.ui.webserver import LOCATION, REPOSITORY
@@ -29,6 +29,7 @@ EDGES = {
     *(("agent_performance_summary", "agent_compliance"), ("call_logs", "agent_compliance"),
       ("disposition_summary", "agent_compliance"), ("call_logs", "loan_contact_frequency"),
       ("agent_compliance", "slack_summary"), ("loan_contact_frequency", "slack_summary")),
+    *((s, "agent_weekly_summary") for s in ("agent_performance_summary", "call_logs", "agent_roster")),
 }
 KINDS = {"csv", "pandas", "parquet", "slack"}
 CLI_CHECK_LINE = re.compile(r"Asset check '(\w+)' on '(\w+)' (passed|did not pass)")
@@ -43,9 +44,9 @@ def test_code_location_serves_the_job_and_the_schedule(server):
         ... on Repository { jobs { name } schedules { name scheduleState { status } } } } }
     """, {"selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}})
     repo = data["repositoryOrError"]
-    assert JOB in {j["name"] for j in repo["jobs"]}
+    assert {JOB, "callops_weekly"} <= {j["name"] for j in repo["jobs"]}
     assert {(s["name"], s["scheduleState"]["status"]) for s in repo["schedules"]} == {
-        ("callops_daily_schedule", "STOPPED")
+        ("callops_daily_schedule", "STOPPED"), ("callops_weekly_schedule", "STOPPED")
     }
 
 
@@ -76,7 +77,7 @@ def test_lineage_edges_are_exactly_the_designed_ones(asset_nodes):
     sources = {n for n, node in asset_nodes.items() if not node["dependencyKeys"]}
     sinks = ASSETS - {up for up, _ in edges}
     assert sources == GROUPS["landing"]
-    assert sinks == {"slack_summary"}
+    assert sinks == {"slack_summary", "agent_weekly_summary"}
 
 
 def test_each_asset_has_its_checks_with_descriptions(asset_nodes):
@@ -194,7 +195,7 @@ def test_check_results_of_the_partition_match_the_cli_run(launched, server, ui):
 
 
 def test_every_asset_shows_the_day_materialised(launched, server):
-    for name in ASSETS:
+    for name in DAILY_ASSETS:
         node = server.graphql(
             PARTITIONS_QUERY, {"assetKey": {"path": [name]}, "partitions": [DAY]}
         )["assetNodeOrError"]
