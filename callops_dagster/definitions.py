@@ -2,17 +2,17 @@
 
 import dagster as dg
 
-from callops_dagster.defs.alerts import run_alerts
-from callops_dagster.defs.freshness import freshness_checks, freshness_sensor
-from callops_dagster.defs.joined import agent_day, rejected_rows
-from callops_dagster.defs.jobs import daily_job, daily_schedule
-from callops_dagster.defs.landing import raw_assets
-from callops_dagster.defs.reporting import agent_performance_summary, slack_summary
-from callops_dagster.defs.resources import CallopsConfig, WarehouseIOManager
-from callops_dagster.defs.sensors import landing_sensor
-from callops_dagster.defs.slack import WEBHOOK_ENV, SlackResource
-from callops_dagster.defs.validated import validated_assets
-from callops_dagster.settings import SETTINGS
+from callops_dagster.delivery.sensors import run_alerts
+from callops_dagster.report.freshness import freshness_checks, freshness_sensor
+from callops_dagster.report.assets import agent_day, rejected_rows
+from callops_dagster.platform.jobs import daily_job, daily_schedule
+from callops_dagster.ingest.raw_assets import raw_assets
+from callops_dagster.report.summary_assets import agent_performance_summary, slack_summary
+from callops_dagster.platform.resources import CallopsConfig, WarehouseIOManager
+from callops_dagster.landing.sensors import landing_sensor
+from callops_dagster.delivery.resources import WEBHOOK_ENV, SlackResource
+from callops_dagster.ingest.validated_assets import validated_assets
+from callops_dagster.platform.settings import SETTINGS
 
 defs = dg.Definitions(
     assets=[

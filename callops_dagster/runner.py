@@ -14,12 +14,12 @@ from pathlib import Path
 import dagster as dg
 
 from callops_dagster.definitions import defs
-from callops_dagster.defs.partitions import daily_partitions
-from callops_dagster.settings import SETTINGS
-from callops_dagster.transforms.console import CheckLine, DayStatus, check_reason
-from callops_dagster.transforms.intake import partition_problem
-from callops_dagster.transforms.landing_watch import landed_files
-from callops_dagster.transforms.slack_blocks import error_summary
+from callops_dagster.platform.partitions import daily_partitions
+from callops_dagster.platform.settings import SETTINGS
+from callops_dagster.console import CheckLine, DayStatus, check_reason
+from callops_dagster.ingest.intake import partition_problem
+from callops_dagster.landing.watch import landed_files
+from callops_dagster.delivery.blocks import error_summary
 
 JOB = "callops_daily"
 PARTITION_TAG = "dagster/partition"

@@ -18,8 +18,8 @@ import dagster as dg
 import pytest
 
 from callops_dagster.definitions import defs
-from callops_dagster.defs.resources import CallopsConfig, WarehouseIOManager
-from callops_dagster.defs.slack import WEBHOOK_ENV, SlackResource
+from callops_dagster.platform.resources import CallopsConfig, WarehouseIOManager
+from callops_dagster.delivery.resources import WEBHOOK_ENV, SlackResource
 
 TESTS_DIR = Path(__file__).parent
 GOLDEN_FIXTURE = TESTS_DIR / "fixtures" / "golden-2025-04-28"

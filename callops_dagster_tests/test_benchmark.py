@@ -19,7 +19,7 @@ import pytest
 from benchmarks.contenders import transform_chain
 from benchmarks.duckdb_day import run_day
 from benchmarks.run import parse_size
-from callops_dagster.mockdata import generate_day
+from callops_dagster.mock.data import generate_day
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -12,8 +12,8 @@ import dagster as dg
 import pytest
 
 from callops_dagster.definitions import defs
-from callops_dagster.defs.partitions import daily_partitions
-from callops_dagster.settings import SETTINGS
+from callops_dagster.platform.partitions import daily_partitions
+from callops_dagster.platform.settings import SETTINGS
 from callops_dagster_tests.conftest import CHECKS_PER_DAY, cli_env
 
 DAGSTER = Path(sys.executable).parent / "dagster"

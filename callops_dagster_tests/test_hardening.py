@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from callops_dagster.mockdata import generate_day
+from callops_dagster.mock.data import generate_day
 
 DAGSTER = Path(sys.executable).parent / "dagster"
 DAY = "2025-04-28"

@@ -16,13 +16,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.contract import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
-from callops_dagster.transforms.joining import build_agent_day
-from callops_dagster.transforms.message import DataQuality, build_slack_message
-from callops_dagster.transforms.metrics import round_half_up, summarise_agent_day, summary_csv_frame
-from callops_dagster.transforms.reading import read_landing_csv
-from callops_dagster.transforms.reports import rejected_rows_csv_text, summary_csv_text
-from callops_dagster.transforms.validation import (
+from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
+from callops_dagster.report.join import build_agent_day
+from callops_dagster.report.message import DataQuality, build_slack_message
+from callops_dagster.report.metrics import round_half_up, summarise_agent_day, summary_csv_frame
+from callops_dagster.ingest.reading import read_landing_csv
+from callops_dagster.report.publish import rejected_rows_csv_text, summary_csv_text
+from callops_dagster.ingest.validation import (
     validate_agent_roster,
     validate_call_logs,
     validate_disposition_summary,

@@ -13,14 +13,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.contract import (
+from callops_dagster.contract.sources import (
     AGENT_ROSTER,
     CALL_LOGS,
     DISPOSITION_SUMMARY,
     RAW_TEXT,
     SourceSpec,
 )
-from callops_dagster.transforms.reading import (
+from callops_dagster.ingest.reading import (
     ROW_NUMBER,
     RawTable,
     SourceFileError,

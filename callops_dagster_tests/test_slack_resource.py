@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from callops_dagster.defs.slack import REDACTED, SLACK_SDK_LOGGERS, SlackDeliveryError, SlackResource, redact
-from callops_dagster.settings import Settings, SettingsError
+from callops_dagster.delivery.resources import REDACTED, SLACK_SDK_LOGGERS, SlackDeliveryError, SlackResource, redact
+from callops_dagster.platform.settings import Settings, SettingsError
 from callops_dagster_tests.fake_slack import SECRET, FakeSlack, Reply, closed_port_url
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]

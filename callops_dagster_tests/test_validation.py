@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.contract import (
+from callops_dagster.contract.sources import (
     AGENT_ROSTER,
     BAD_DURATION,
     CALL_LOGS,
@@ -24,8 +24,8 @@ from callops_dagster.transforms.contract import (
     UNKNOWN_STATUS,
     SourceSpec,
 )
-from callops_dagster.transforms.reading import RawTable, read_landing_csv
-from callops_dagster.transforms.validation import (
+from callops_dagster.ingest.reading import RawTable, read_landing_csv
+from callops_dagster.ingest.validation import (
     Validated,
     validate_agent_roster,
     validate_call_logs,

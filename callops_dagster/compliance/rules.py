@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from callops_dagster.transforms.metrics import round_half_up
+from callops_dagster.report.metrics import round_half_up
 
 AGENT_COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "call_date",

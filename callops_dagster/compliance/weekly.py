@@ -13,8 +13,8 @@ from fractions import Fraction
 
 import pandas as pd
 
-from callops_dagster.transforms.message import day_average_minutes, display_name, top_performer
-from callops_dagster.transforms.metrics import (
+from callops_dagster.report.message import day_average_minutes, display_name, top_performer
+from callops_dagster.report.metrics import (
     AVG_DURATION_PLACES,
     CONNECT_RATE_PLACES,
     average_minutes,
