@@ -26,7 +26,8 @@ def transform_chain(data_dir: Path, day: dt.date, out_dir: Path, min_calls: int 
 
     from callops_dagster.contract.sources import CALL_LOGS, DISPOSITION_SUMMARY
     from callops_dagster.report.join import build_agent_day
-    from callops_dagster.landing.folder import choose_roster, landing_file
+    from callops_dagster.ingest.roster import choose_roster
+    from callops_dagster.landing.folder import landing_file
     from callops_dagster.report.message import DataQuality, build_slack_message
     from callops_dagster.report.metrics import summarise_agent_day
     from callops_dagster.ingest.reading import read_landing_csv

@@ -15,7 +15,7 @@ import dagster as dg
 
 from callops_dagster.definitions import defs
 from callops_dagster.platform.partitions import daily_partitions
-from callops_dagster.platform.settings import SETTINGS
+from callops_dagster.platform.settings import load_settings
 from callops_dagster.console import CheckLine, DayStatus, check_reason
 from callops_dagster.ingest.intake import partition_problem
 from callops_dagster.landing.watch import landed_files
@@ -43,8 +43,8 @@ class DayResult:
 
 def open_instance(data_dir: Path) -> dg.DagsterInstance:
     """The instance at ``DAGSTER_HOME``, once the definitions are known to use ``data_dir``."""
-    if SETTINGS.data_dir != Path(data_dir).resolve():
-        raise RunnerError(f"definitions loaded for {SETTINGS.data_dir}, not {data_dir}; run callops in its own process")
+    if load_settings().data_dir != Path(data_dir).resolve():
+        raise RunnerError(f"definitions loaded for {load_settings().data_dir}, not {data_dir}; run callops in its own process")
     return dg.DagsterInstance.get()
 
 
@@ -52,7 +52,7 @@ def partition_range_problem(day: dt.date) -> str | None:
     """Why ``day`` is not one of the daily partitions, or None."""
     keys = daily_partitions.get_partition_keys()
     if not keys:
-        return f"there are no partitions yet; CALLOPS_START_DATE ({SETTINGS.start_date}) moves the first"
+        return f"there are no partitions yet; CALLOPS_START_DATE ({load_settings().start_date}) moves the first"
     return partition_problem(day, dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1]))
 
 
@@ -122,4 +122,4 @@ def day_status(instance: dg.DagsterInstance, day: str, folder: Path) -> DayStatu
 
 
 def reports_folder(day: str) -> Path:
-    return SETTINGS.data_dir / "reports" / day
+    return load_settings().data_dir / "reports" / day

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import callops_dagster.report.assets as joined_defs
-import callops_dagster.report.summary_assets as reporting_defs
+import callops_dagster.report.assets as reporting_defs
 import callops_dagster.ingest.validated_assets as validated_defs
 from callops_dagster.contract import check_names as checks
 from callops_dagster.definitions import defs

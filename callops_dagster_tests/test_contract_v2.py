@@ -17,16 +17,8 @@ from callops_dagster.contract.datetimes import parse_created_ts, parse_login_tim
 from callops_dagster.contract.durations import exact_seconds, unit_verdict
 from callops_dagster.report.message import DataQuality, quality_line
 from callops_dagster.ingest.validation import validate_call_logs
-from callops_dagster_tests.test_validation import (
-    CALL_HEADER,
-    DAY,
-    call,
-    calls,
-    login,
-    logins,
-    read,
-    reasons,
-)
+from callops_dagster_tests.helpers import CALL_HEADER, DAY, call, login, read
+from callops_dagster_tests.test_validation import calls, logins, reasons
 
 ACCEPTED_CREATED_TS = {
     "2025-04-28 15:40": "2025-04-28 15:40:00",

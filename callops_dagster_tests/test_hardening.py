@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from callops_dagster.mock.data import generate_day
+from callops_dagster_tests.conftest import cli_env
 
 DAGSTER = Path(sys.executable).parent / "dagster"
 DAY = "2025-04-28"
@@ -21,9 +22,7 @@ FILES = ("agent_performance_summary.csv", "rejected_rows.csv", "slack_message.tx
 
 
 def env_for(data_dir: Path, home: Path, **extra: str) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    return {**os.environ, "DAGSTER_HOME": str(home), "CALLOPS_DATA_DIR": str(data_dir), **extra}
+    return cli_env(data_dir, home, **extra)
 
 
 def materialize(data_dir: Path, home: Path, day: str = DAY, **extra: str) -> subprocess.Popen:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
-from callops_dagster.landing.folder import choose_roster, landed_days, landing_file, newest_complete_day
+from callops_dagster.ingest.roster import choose_roster
+from callops_dagster.landing.folder import landed_days, landing_file, newest_complete_day
 from callops_dagster.ingest.profiling import profile_raw
 from callops_dagster.ingest.reading import SourceFileError, read_landing_csv
 

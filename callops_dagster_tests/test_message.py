@@ -24,10 +24,9 @@ from callops_dagster.ingest.validation import (
     validate_disposition_summary,
 )
 
+from callops_dagster_tests.helpers import CALL_HEADER, DISPOSITION_HEADER, ROSTER_HEADER
+
 DAY = dt.date(2025, 4, 28)
-CALL_HEADER = "call_id,agent_id,org_id,installment_id,status,duration,created_ts,call_date"
-DISPOSITION_HEADER = "agent_id,org_id,call_date,login_time"
-ROSTER_HEADER = "agent_id,users_first_name,users_last_name,users_office_location,org_id"
 
 
 def raw(tmp_path: Path, spec: SourceSpec, header: str, records: list[str]) -> pd.DataFrame:

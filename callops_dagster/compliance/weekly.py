@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import pandas as pd
 
+from callops_dagster.contract.calling_rules import WEEKDAYS
 from callops_dagster.report.message import day_average_minutes, display_name, top_performer
 from callops_dagster.report.metrics import (
     AVG_DURATION_PLACES,
@@ -22,7 +23,6 @@ from callops_dagster.report.metrics import (
     round_half_up,
 )
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKLY_COLUMNS: tuple[str, ...] = (
     "week_start",
     "org_id",

@@ -103,3 +103,8 @@ RAW_VALUE_COLUMNS: tuple[str, ...] = tuple(
 )
 RAW_TEXT = "raw_text"
 REJECTED_COLUMNS: tuple[str, ...] = ("source", "row_number", "reason", *RAW_VALUE_COLUMNS, RAW_TEXT)
+
+
+def raw_asset_name(spec: SourceSpec) -> str:
+    """The landing asset of a file: ``raw_<name>``."""
+    return f"raw_{spec.name}"

@@ -1,21 +1,21 @@
-"""Posting the day's summary to Slack: only the newest day, once, corrections marked.
+"""The ``slack_summary`` asset: the day's message built and the day's reports published, then
+the message posted to Slack: only the newest day, once, corrections marked.
 
-Called by ``slack_summary`` after the day's reports are published, so a failed post leaves
-the reports written. The rules and the ledger are in ``delivery/ledger.py``; the
+The post comes after the day's reports are published, so a failed post leaves the reports
+written. The rules and the ledger are in ``delivery/ledger.py``; the
 per-run overrides are the run tag ``callops/slack_post`` (``backfill`` or ``force``).
 """
 
-from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 
-from callops_dagster.delivery.resources import SlackDeliveryError, SlackResource
-from callops_dagster.platform.partitions import daily_partitions
-from callops_dagster.landing.folder import newest_complete_day
+from callops_dagster.contract.safe_text import one_line_values
+from callops_dagster.contract.sources import CALL_ID_CONFLICT, CALL_LOGS
 from callops_dagster.delivery.blocks import correction_text, summary_blocks
 from callops_dagster.delivery.ledger import (
     BACKFILL,
@@ -30,8 +30,22 @@ from callops_dagster.delivery.ledger import (
     read_posts,
     record_post,
 )
+from callops_dagster.delivery.resources import SlackDeliveryError, SlackResource
+from callops_dagster.landing.folder import newest_complete_day
+from callops_dagster.platform.metadata import OWNERS, latest_partition_metadata
+from callops_dagster.platform.partitions import daily_partitions, partition_day
+from callops_dagster.platform.resources import CallopsConfig
+from callops_dagster.report.assets import REPORTING, _rows_read, _upstream_metadata
+from callops_dagster.report.late_rows import late_rows
+from callops_dagster.report.message import DataQuality, build_slack_message
+from callops_dagster.report.publish import publish_reports, rejected_rows_csv_text, summary_csv_text
 
 POST_TAG = "callops/slack_post"
+SUMMARY_FILE = "agent_performance_summary.csv"
+MESSAGE_FILE = "slack_message.txt"
+REJECTED_ROWS_FILE = "rejected_rows.csv"
+# The source text the message shows: the top performer's name (or agent_id) and the org ids.
+MESSAGE_SOURCE_COLUMNS = ("agent_name", "agent_id", "org_id")
 
 
 def _post_mode(context: dg.AssetExecutionContext) -> str | None:
@@ -92,3 +106,74 @@ def deliver_summary(
         ) from None
     context.log.info(f"Slack: posted {day} as {decision.kind} ({decision.reason}) in {attempts} attempt(s)")
     return {"slack_delivery": decision.kind, "slack_attempts": attempts, **meta}
+
+
+def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, rejected: pd.DataFrame) -> DataQuality:
+    """Rows read (today's files), rows rejected, calls outside the roster, roster day."""
+    day = partition_day(context)
+    upstream = _upstream_metadata(context)
+    roster = upstream["agent_roster"]
+    rows_read = _rows_read(upstream)
+    strangers = summary.loc[~summary["in_roster"] & (summary["total_calls"] > 0)]
+    return DataQuality(
+        rows_read=rows_read,
+        rows_rejected=len(rejected),
+        calls_not_in_roster=int(strangers["total_calls"].sum()),
+        agents_not_in_roster=len(strangers),
+        roster_day=pd.Timestamp(roster["roster_day"]).date(),
+        day=day,
+        late_rows=late_rows(rejected, day),
+        call_id_conflicts=int(
+            latest_partition_metadata(context, CALL_LOGS.name).get(f"warning_{CALL_ID_CONFLICT}", 0)
+        ),
+    )
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    # With the other reports in the lineage graph's right-hand column.
+    group_name=REPORTING,
+    kinds={"slack", "csv"},
+    owners=OWNERS,
+    ins={"agent_performance_summary": dg.AssetIn(), "rejected_rows": dg.AssetIn()},
+)
+def slack_summary(
+    context: dg.AssetExecutionContext,
+    callops: CallopsConfig,
+    slack: SlackResource,
+    agent_performance_summary: pd.DataFrame,
+    rejected_rows: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """The day's Slack-style summary; publishes the day's reports together.
+
+    The message: top performer, active agents and average duration, then a data-quality line
+    and one line per org. `reports/<date>/` gets `slack_message.txt`,
+    `agent_performance_summary.csv` and `rejected_rows.csv` in one atomic switch, so a run
+    that stops half-way leaves the previous reports whole. Then the message is posted to
+    Slack (newest landed day only, once per content; dry-run without SLACK_WEBHOOK_URL).
+    """
+    day = partition_day(context)
+    quality = _data_quality(context, agent_performance_summary, rejected_rows)
+    # A line break in a name would break the message's lines: control characters show as spaces.
+    shown = one_line_values(agent_performance_summary, MESSAGE_SOURCE_COLUMNS)
+    text = build_slack_message(shown, day, quality, callops.min_calls)
+    path = publish_reports(
+        callops.root / "reports",
+        day.isoformat(),
+        {
+            MESSAGE_FILE: text,
+            SUMMARY_FILE: summary_csv_text(agent_performance_summary),
+            REJECTED_ROWS_FILE: rejected_rows_csv_text(rejected_rows),
+        },
+    )
+    context.log.info(f"Slack summary for {day}:\n{text}")
+    delivery = deliver_summary(context, slack, callops.root, day.isoformat(), text)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path / MESSAGE_FILE)),
+            "message": dg.MetadataValue.md("\n".join(f"> {line}  " for line in text.splitlines())),
+            "rows_rejected": quality.rows_rejected,
+            "rows_read": quality.rows_read,
+            **delivery,
+        }
+    )

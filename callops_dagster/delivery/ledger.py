@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from callops_dagster.report.publish import write_atomic
+from callops_dagster.platform.files import write_atomic
 
 # Per-run choices (the run tag ``callops/slack_post``): post a day that is not the newest,
 # or post even when the same content was already posted.

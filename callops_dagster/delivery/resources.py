@@ -22,8 +22,8 @@ from pydantic import Field
 from slack_sdk.webhook import WebhookClient
 
 from callops_dagster.delivery.blocks import notification_text
+from callops_dagster.platform.settings import WEBHOOK_ENV
 
-WEBHOOK_ENV = "SLACK_WEBHOOK_URL"
 REDACTED = f"<{WEBHOOK_ENV}>"
 # Loggers slack_sdk may write to; each gets the redacting filter (filters do not propagate).
 SLACK_SDK_LOGGERS = ("slack_sdk", "slack_sdk.webhook", "slack_sdk.webhook.client", "slack_sdk.http_retry")

@@ -4,22 +4,19 @@
 import dagster as dg
 
 from callops_dagster.contract import check_names as checks
+from callops_dagster.contract.safe_text import HostileText, profile_text
+from callops_dagster.contract.sources import AGENT_ROSTER, RAW_TEXT, SOURCES, SourceSpec, raw_asset_name
+from callops_dagster.ingest.profiling import RawProfile, profile_raw
+from callops_dagster.ingest.reading import RawTable, SourceFileError, read_landing_csv
+from callops_dagster.ingest.roster import choose_roster
+from callops_dagster.landing.folder import landing_file
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.platform.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
-from callops_dagster.contract.sources import AGENT_ROSTER, RAW_TEXT, SOURCES, SourceSpec
-from callops_dagster.landing.folder import choose_roster, landing_file
-from callops_dagster.ingest.profiling import RawProfile, profile_raw
-from callops_dagster.ingest.reading import RawTable, SourceFileError, read_landing_csv
-from callops_dagster.contract.safe_text import HostileText, profile_text
 
 GROUP = "landing"
 # The system that exports each file (a tag, to filter the catalog by source).
 SOURCE_SYSTEMS = {"call_logs": "dialer", "disposition_summary": "dialer", "agent_roster": "hr"}
-
-
-def raw_asset_name(spec: SourceSpec) -> str:
-    return f"raw_{spec.name}"
 
 
 def _check_specs(spec: SourceSpec) -> list[dg.AssetCheckSpec]:

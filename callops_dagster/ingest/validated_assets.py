@@ -7,7 +7,23 @@ import dagster as dg
 import pandas as pd
 
 from callops_dagster.contract import check_names as checks
-from callops_dagster.ingest.raw_assets import raw_asset_name
+from callops_dagster.contract.durations import unit_verdict
+from callops_dagster.contract.schemas import SCHEMAS, schema_failures
+from callops_dagster.contract.sources import raw_asset_name
+from callops_dagster.contract.sources import (
+    AGENT_ROSTER,
+    CALL_LOGS,
+    DISPOSITION_SUMMARY,
+    SourceSpec,
+)
+from callops_dagster.contract.sources import CALL_ID_CONFLICT
+from callops_dagster.ingest.validation import (
+    Validated,
+    empty_rejected,
+    validate_agent_roster,
+    validate_call_logs,
+    validate_disposition_summary,
+)
 from callops_dagster.platform.metadata import (
     OWNERS,
     counts_md,
@@ -17,22 +33,6 @@ from callops_dagster.platform.metadata import (
 )
 from callops_dagster.platform.partitions import check_spec, daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
-from callops_dagster.contract.sources import (
-    AGENT_ROSTER,
-    CALL_LOGS,
-    DISPOSITION_SUMMARY,
-    SourceSpec,
-)
-from callops_dagster.contract.sources import CALL_ID_CONFLICT
-from callops_dagster.contract.durations import unit_verdict
-from callops_dagster.contract.schemas import SCHEMAS, schema_failures
-from callops_dagster.ingest.validation import (
-    Validated,
-    empty_rejected,
-    validate_agent_roster,
-    validate_call_logs,
-    validate_disposition_summary,
-)
 
 GROUP = "validated"
 Validator = Callable[[pd.DataFrame, dg.AssetExecutionContext, CallopsConfig], Validated]

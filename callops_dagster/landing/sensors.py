@@ -6,13 +6,12 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from callops_dagster.contract.sources import SOURCES, raw_asset_name
+from callops_dagster.landing.watch import LandedFile, WatchState, plan_tick, run_key, scan_landing
 from callops_dagster.platform.jobs import daily_job
-from callops_dagster.ingest.raw_assets import raw_asset_name
 from callops_dagster.platform.partitions import daily_partitions
 from callops_dagster.platform.resources import CallopsConfig
-from callops_dagster.platform.settings import SETTINGS
-from callops_dagster.contract.sources import SOURCES
-from callops_dagster.landing.watch import LandedFile, WatchState, plan_tick, run_key, scan_landing
+from callops_dagster.platform.settings import load_settings
 
 FINGERPRINT_TAG = "callops/landing_fingerprint"
 # A day already materialised when the sensor first sees it is adopted, not run again.
@@ -21,7 +20,6 @@ DONE_ASSET = dg.AssetKey("slack_summary")
 MAX_RUNS_PER_TICK = 10
 # Which raw landing asset each landed file is (observed per day when the day settles).
 RAW_ASSET_OF_FILE = {spec.file_name: dg.AssetKey(raw_asset_name(spec)) for spec in SOURCES}
-
 
 def landed_observations(
     day: str, fingerprint: str, files: tuple[LandedFile, ...], data_dir: Path, *, adopted: bool
@@ -51,16 +49,14 @@ def landed_observations(
         )
     return observations
 
-
 def current_day() -> dt.date:
     """Today in the partitions' timezone: the first day that is not a partition yet."""
     return dt.datetime.now(ZoneInfo(daily_partitions.timezone)).date()
 
-
 @dg.sensor(
     name="callops_landing_sensor",
     job=daily_job,
-    minimum_interval_seconds=SETTINGS.landing_sensor_interval,
+    minimum_interval_seconds=load_settings().landing_sensor_interval,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description=(
         "Watches `<data_dir>/landing/` and runs `callops_daily` for a day once call_logs.csv and "

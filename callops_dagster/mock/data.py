@@ -15,13 +15,10 @@ lives in ``callops_dagster.mock.values``.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +39,7 @@ from callops_dagster.mock.values import (
     replace_rows,
     timestamps,
 )
+from callops_dagster.platform.files import write_atomic
 
 CALL_COLUMNS = ["call_id", "agent_id", "org_id", "installment_id", "status", "duration",
                 "created_ts", "call_date"]
@@ -258,20 +256,6 @@ def _other_office(row: list[str], rng: np.random.Generator) -> list[str]:
     return row[:3] + [others[int(rng.integers(0, len(others)))], row[4]]
 
 
-def _atomic_write(path: Path, *chunks: bytes | memoryview) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -329,9 +313,9 @@ def generate_day(day: dt.date, out_dir: Path, *, calls: int = 2000, agents: int 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / f"{name}.csv"
              for name in ("call_logs", "agent_roster", "disposition_summary")}
-    _atomic_write(paths["call_logs"], (",".join(CALL_COLUMNS) + "\n").encode(), _buffer(lines))
-    _atomic_write(paths["agent_roster"], _csv_bytes(ROSTER_COLUMNS, roster))
-    _atomic_write(paths["disposition_summary"], _csv_bytes(DISPOSITION_COLUMNS, disp))
+    write_atomic(paths["call_logs"], (",".join(CALL_COLUMNS) + "\n").encode(), _buffer(lines))
+    write_atomic(paths["agent_roster"], _csv_bytes(ROSTER_COLUMNS, roster))
+    write_atomic(paths["disposition_summary"], _csv_bytes(DISPOSITION_COLUMNS, disp))
     return paths
 
 

@@ -5,10 +5,10 @@ import warnings
 
 import dagster as dg
 
-from callops_dagster.platform.settings import SETTINGS
+from callops_dagster.platform.settings import load_settings
 
 daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=SETTINGS.start_date, timezone=SETTINGS.timezone
+    start_date=load_settings().start_date, timezone=load_settings().timezone
 )
 
 

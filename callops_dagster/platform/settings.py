@@ -1,4 +1,4 @@
-"""Settings read from the environment once, at definition load: the one home of configuration.
+"""Settings read from the environment when the definitions load: the one home of configuration.
 
 | variable | default | what |
 |---|---|---|
@@ -15,113 +15,163 @@
 | CALLOPS_TREND_MIN_HISTORY | 3 | earlier landed days with figures the trend check needs (else it passes with a note) |
 | CALLOPS_FRESHNESS_DEADLINE_HOURS | 6 | hours after a day ends (0-23) by which its summary must exist |
 | CALLOPS_LANDING_SENSOR_INTERVAL | 30 | seconds between two looks of the landing sensor |
+| CALLOPS_CALLING_HOURS | 08:00-19:00 | permitted local calling window, same day (compliance) |
+| CALLOPS_MAX_ATTEMPTS_7D | 7 | attempts on one loan in seven days before it is over the limit (compliance) |
+| CALLOPS_WEEK_START | monday | first day of the weekly summary's week (compliance) |
 | SLACK_WEBHOOK_URL | (unset: dry-run) | Slack incoming webhook; only whether it is set is read here |
 | CALLOPS_SLACK_POST_BACKFILL | false | post days that are not the newest landed day |
+
+pydantic-settings reads them (names are case-insensitive; an empty value means the default);
+a value that cannot be used stops the load with ``SettingsError`` naming the variable.
+``load_settings()`` reads the process environment once (the code location, ``callops``);
+``Settings.from_env(mapping)`` reads a given mapping and nothing else (tests).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
 
-from callops_dagster.contract.sources import DEFAULT_KNOWN_STATUSES
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from callops_dagster.contract.calling_rules import (
+    DEFAULT_CALLING_HOURS,
+    DEFAULT_MAX_ATTEMPTS_7D,
+    DEFAULT_WEEK_START,
+    WEEKDAYS,
+    CallingHours,
+)
 from callops_dagster.contract.durations import DURATION_UNITS, MINUTES
+from callops_dagster.contract.sources import DEFAULT_KNOWN_STATUSES
+
+ENV_PREFIX = "CALLOPS_"
+WEBHOOK_ENV = "SLACK_WEBHOOK_URL"
 
 
 class SettingsError(ValueError):
     """An environment variable holds a value that cannot be used."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    start_date: str
-    timezone: str
-    schedule_hour: int
-    min_calls: int
-    missing_key_error_share: float
-    known_statuses: tuple[str, ...]
-    max_file_mb: int
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, populate_by_name=True
+    )
+
+    data_dir: Path = Path("data")
+    start_date: str = "2025-01-01"
+    timezone: str = "Asia/Kolkata"
+    schedule_hour: int = 4
+    min_calls: int = 5
+    missing_key_error_share: float = 0.2
+    known_statuses: Annotated[tuple[str, ...], NoDecode] = DEFAULT_KNOWN_STATUSES
+    max_file_mb: int = 2048
     duration_unit: str = MINUTES
-    trend_deviations: float = 3.5
-    trend_min_history: int = 3
-    freshness_deadline_hours: int = 6
-    landing_sensor_interval: int = 30
-    slack_webhook_set: bool = False  # the URL itself is a secret, read by dg.EnvVar at run time
+    trend_deviations: float = Field(3.5, gt=0)
+    trend_min_history: int = Field(3, gt=0)
+    freshness_deadline_hours: int = Field(6, ge=0, le=23)  # a daily cron tick
+    landing_sensor_interval: int = Field(30, gt=0)
+    calling_hours: str = DEFAULT_CALLING_HOURS
+    max_attempts_7d: int = Field(DEFAULT_MAX_ATTEMPTS_7D, ge=1)
+    week_start: str = DEFAULT_WEEK_START
+    # The URL itself is a secret, read by dg.EnvVar at run time: only whether it is set.
+    slack_webhook_set: bool = Field(False, validation_alias=AliasChoices("slack_webhook_set", WEBHOOK_ENV))
     slack_post_backfill: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_default(cls, values: Any) -> Any:
+        """Surrounding space is ignored, and an empty value leaves the default."""
+        if not isinstance(values, dict):
+            return values
+        stripped = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
+        return {k: v for k, v in stripped.items() if v != ""}
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> str:
+        return dt.date.fromisoformat(str(value)).isoformat()
+
+    @field_validator("known_statuses", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        return tuple(s.strip().lower() for s in items if s.strip())
+
+    @field_validator("duration_unit", mode="before")
+    @classmethod
+    def _unit(cls, value: Any) -> str:
+        return _one_of(str(value), DURATION_UNITS)
+
+    @field_validator("week_start", mode="before")
+    @classmethod
+    def _weekday(cls, value: Any) -> str:
+        return _one_of(str(value), WEEKDAYS)
+
+    @field_validator("calling_hours", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> str:
+        return str(CallingHours.parse(str(value)))
+
+    @field_validator("slack_webhook_set", mode="before")
+    @classmethod
+    def _is_set(cls, value: Any) -> bool:
+        return bool(value.strip()) if isinstance(value, str) else bool(value)
+
+    @field_validator("slack_post_backfill", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower()
+        if lowered not in {"1", "true", "yes", "0", "false", "no"}:
+            raise ValueError("expected true or false")
+        return lowered in {"1", "true", "yes"}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-
-        def get(name: str, default: str, parse=str):
-            raw = env.get(name, "").strip() or default
-            try:
-                return parse(raw)
-            except ValueError as exc:
-                raise SettingsError(f"{name}={raw!r} is not valid: {exc}") from None
-
-        start = get("CALLOPS_START_DATE", "2025-01-01", lambda v: dt.date.fromisoformat(v).isoformat())
-        statuses = get("CALLOPS_KNOWN_STATUSES", ",".join(DEFAULT_KNOWN_STATUSES))
-        return cls(
-            data_dir=Path(get("CALLOPS_DATA_DIR", "data")).expanduser().resolve(),
-            start_date=start,
-            timezone=get("CALLOPS_TIMEZONE", "Asia/Kolkata"),
-            schedule_hour=get("CALLOPS_SCHEDULE_HOUR", "4", int),
-            min_calls=get("CALLOPS_MIN_CALLS", "5", int),
-            missing_key_error_share=get("CALLOPS_MISSING_KEY_ERROR_SHARE", "0.2", float),
-            known_statuses=tuple(s.strip().lower() for s in statuses.split(",") if s.strip()),
-            max_file_mb=get("CALLOPS_MAX_FILE_MB", "2048", int),
-            duration_unit=get("CALLOPS_DURATION_UNIT", MINUTES, _one_of(DURATION_UNITS)),
-            trend_deviations=get("CALLOPS_TREND_DEVIATIONS", "3.5", _positive(float)),
-            trend_min_history=get("CALLOPS_TREND_MIN_HISTORY", "3", _positive(int)),
-            freshness_deadline_hours=get("CALLOPS_FRESHNESS_DEADLINE_HOURS", "6", _hour),
-            landing_sensor_interval=get("CALLOPS_LANDING_SENSOR_INTERVAL", "30", _positive(int)),
-            slack_webhook_set=bool(env.get("SLACK_WEBHOOK_URL", "").strip()),
-            slack_post_backfill=get("CALLOPS_SLACK_POST_BACKFILL", "false", _flag),
-        )
+        """The settings in ``environ`` (the process environment when None), and nothing else."""
+        if environ is None:
+            return _validated(cls)
+        values = {name: environ.get(env_name(name), "") for name in cls.model_fields}
+        return _validated(cls, **values)
 
 
-def _positive(parse):
-    """``parse``, refusing zero and negative values."""
-
-    def parse_positive(raw: str):
-        value = parse(raw)
-        if not value > 0:
-            raise ValueError("must be greater than 0")
-        return value
-
-    return parse_positive
+def env_name(field: str) -> str:
+    """The environment variable of a setting."""
+    return WEBHOOK_ENV if field == "slack_webhook_set" else f"{ENV_PREFIX}{field.upper()}"
 
 
-def _one_of(choices: tuple[str, ...]):
-    """A parser accepting one of ``choices`` (case and surrounding space ignored)."""
-
-    def parse_choice(raw: str) -> str:
-        value = raw.strip().lower()
-        if value not in choices:
-            raise ValueError(f"expected one of {', '.join(choices)}")
-        return value
-
-    return parse_choice
-
-
-def _hour(raw: str) -> int:
-    """An hour of the day, 0-23 (the freshness deadline is a daily cron tick)."""
-    value = int(raw)
-    if not 0 <= value <= 23:
-        raise ValueError("must be an hour from 0 to 23")
+def _one_of(raw: str, choices: tuple[str, ...]) -> str:
+    """``raw`` as one of ``choices`` (case and surrounding space ignored)."""
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ValueError(f"expected one of {', '.join(choices)}")
     return value
 
 
-def _flag(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered not in {"1", "true", "yes", "0", "false", "no"}:
-        raise ValueError("expected true or false")
-    return lowered in {"1", "true", "yes"}
+def _validated(cls: type[Settings], **values: Any) -> Settings:
+    """``cls(**values)``; a value that does not validate raises ``SettingsError`` naming its variable."""
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        name = next((f for f in cls.model_fields if f == field or env_name(f) == field.upper()), field)
+        message = error["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{env_name(name)}={error.get('input')!r} is not valid: {message}") from None
 
 
-SETTINGS = Settings.from_env()
+@functools.cache
+def load_settings() -> Settings:
+    """The process environment's settings, read once (when the definitions load)."""
+    return Settings.from_env(None)
+

@@ -1,24 +1,39 @@
-"""The day's rejected rows in one table, and the joined agent-day table."""
+"""The report assets: the day's rejected rows, the joined agent-day table and the agent
+performance summary (a thin wrapper each over the pure logic of this folder)."""
 
 
 import dagster as dg
 import pandas as pd
 
 from callops_dagster.contract import check_names as checks
-from callops_dagster.platform.metadata import OWNERS, counts_md, declared_metadata, table_metadata
+from callops_dagster.contract.sources import SOURCES, raw_asset_name
+from callops_dagster.ingest.validation import REASON
+from callops_dagster.platform.metadata import (
+    OWNERS,
+    counts_md,
+    declared_metadata,
+    latest_partition_metadata,
+    table_metadata,
+)
 from callops_dagster.platform.partitions import check_spec, daily_partitions, partition_day
+from callops_dagster.platform.resources import CallopsConfig
+from callops_dagster.report.checks import trend_check_result, trend_check_spec
 from callops_dagster.report.join import AGENT_DAY_KEY, build_agent_day
 from callops_dagster.report.late_rows import late_rows, late_rows_text
-from callops_dagster.ingest.validation import REASON
+from callops_dagster.report.metrics import SUMMARY_COLUMNS, summarise_agent_day
+from callops_dagster.report.rules import SUMMARY_RULES
+from callops_dagster.report.trend import day_figures
 
 GROUP = "joined"
+REPORTING = "reporting"
+SUMMARY = "agent_performance_summary"
 
 
 @dg.asset(
     partitions_def=daily_partitions,
     # A report for people (rejected_rows.csv), so it sits with the other reports; this also
     # keeps the lineage graph's groups in four columns, left to right.
-    group_name="reporting",
+    group_name=REPORTING,
     kinds={"pandas", "parquet", "csv"},
     owners=OWNERS,
     metadata=declared_metadata("rejected_rows"),
@@ -149,4 +164,87 @@ def agent_day(
             "calls_by_agents_not_in_roster": int(strangers["total_calls"].sum()),
             "sample": dg.MetadataValue.md(sample.to_markdown(index=False) if len(sample) else "_none_"),
         },
+    )
+
+
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name=REPORTING,
+    kinds={"pandas", "parquet", "csv"},
+    owners=OWNERS,
+    metadata=declared_metadata(SUMMARY),
+    check_specs=[
+        check_spec(
+            name,
+            SUMMARY,
+            blocking=True,
+            description=text)
+        for name, (text, _) in SUMMARY_RULES.items()
+    ]
+    + [trend_check_spec(SUMMARY)],
+    ins={"agent_day": dg.AssetIn(), "rejected_rows": dg.AssetIn()},
+)
+def agent_performance_summary(
+    context: dg.AssetExecutionContext,
+    callops: CallopsConfig,
+    agent_day: pd.DataFrame,
+    rejected_rows: pd.DataFrame,
+):
+    """Per agent-day metrics, published as `reports/<date>/agent_performance_summary.csv`.
+
+    total_calls, unique_loans_contacted, connect_rate (4 places), avg_call_duration_min
+    (2 places) and presence, rounded half away from zero from exact values; sorted by
+    org_id, agent_id. The day's figures (active_agents, total_calls, connect_rate,
+    avg_duration_min, rejected_rows, rows_read, rejected_share) are numeric metadata under
+    stable keys, so the asset's plots show them across days; the trend check compares them
+    with the trailing landed days.
+    """
+    summary = summarise_agent_day(agent_day)
+    figures = day_figures(summary, len(rejected_rows), _rows_read(_upstream_metadata(context)))
+    yield dg.Output(
+        summary,
+        metadata=table_metadata(summary, SUMMARY, preview_columns=SUMMARY_COLUMNS, **figures),
+    )
+    for name, (_, broken) in SUMMARY_RULES.items():
+        bad = summary.loc[broken(summary)]
+        yield dg.AssetCheckResult(
+            check_name=name,
+            passed=bad.empty,
+            metadata={
+                "rows_failing": len(bad),
+                "sample": dg.MetadataValue.md(
+                    bad.loc[:, list(SUMMARY_COLUMNS)].head(5).to_markdown(index=False) if len(bad) else "_none_"
+                ),
+            },
+        )
+    yield trend_check_result(context, SUMMARY, figures, callops)
+
+
+def _upstream_metadata(context: dg.AssetExecutionContext) -> dict[str, dict]:
+    """This partition's latest metadata of each landing asset, by source name."""
+    return {spec.name: latest_partition_metadata(context, raw_asset_name(spec)) for spec in SOURCES}
+
+
+def _rows_read(upstream: dict[str, dict]) -> int:
+    """Records read from the day's files (a carried-forward roster belongs to its own day)."""
+    carried = upstream["agent_roster"].get("carried_forward")
+    return sum(
+        int(meta["records_read"])
+        for name, meta in upstream.items()
+        if not (name == "agent_roster" and carried)
+    )
+
+
+def _upstream_metadata(context: dg.AssetExecutionContext) -> dict[str, dict]:
+    """This partition's latest metadata of each landing asset, by source name."""
+    return {spec.name: latest_partition_metadata(context, raw_asset_name(spec)) for spec in SOURCES}
+
+
+def _rows_read(upstream: dict[str, dict]) -> int:
+    """Records read from the day's files (a carried-forward roster belongs to its own day)."""
+    carried = upstream["agent_roster"].get("carried_forward")
+    return sum(
+        int(meta["records_read"])
+        for name, meta in upstream.items()
+        if not (name == "agent_roster" and carried)
     )

@@ -1,13 +1,18 @@
-"""The trend check of ``agent_performance_summary``: the day's figures against the trailing
-landed days, read from the summary's own materialisation metadata in the instance."""
+"""The checks of ``agent_performance_summary`` beyond its row rules: the trend check (the day's
+figures against the trailing landed days, read from the summary's own materialisation
+metadata in the instance) and the freshness check (a day that never arrived shows up as a
+failed check)."""
+
+import warnings
 
 import dagster as dg
 import pandas as pd
 
 from callops_dagster.contract import check_names as checks
-from callops_dagster.platform.partitions import check_spec
-from callops_dagster.platform.resources import CallopsConfig
 from callops_dagster.landing.folder import landed_days
+from callops_dagster.platform.partitions import check_spec, daily_partitions
+from callops_dagster.platform.resources import CallopsConfig
+from callops_dagster.platform.settings import load_settings
 from callops_dagster.report.trend import (
     TRAILING_DAYS,
     TREND_FIGURES,
@@ -91,4 +96,24 @@ def trend_check_result(
         severity=dg.AssetCheckSeverity.WARN,
         description=comparison.note(),
         metadata=metadata,
+    )
+
+
+# The day's summary is due CALLOPS_FRESHNESS_DEADLINE_HOURS after the day ends, in the
+# partitions' timezone: from that daily cron tick on, the check expects the day that ended
+# before it. These factories are superseded by FreshnessPolicy in this release; they are used
+# on purpose: the policy reports a freshness state, not an asset check result that names the
+# missing partition and that check alerts can read. The warning is silenced here once.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.SupersessionWarning)
+    freshness_checks = dg.build_time_partition_freshness_checks(
+        assets=["agent_performance_summary"],
+        deadline_cron=f"0 {load_settings().freshness_deadline_hours} * * *",
+        timezone=daily_partitions.timezone,
+        severity=dg.AssetCheckSeverity.WARN,
+    )
+    freshness_sensor = dg.build_sensor_for_freshness_checks(
+        freshness_checks=freshness_checks,
+        name="callops_freshness_sensor",
+        default_status=dg.DefaultSensorStatus.STOPPED,
     )

@@ -18,30 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from callops_dagster.report.metrics import summary_csv_frame
 from callops_dagster.contract.safe_text import spreadsheet_safe
-
-FILE_MODE = 0o644
-DIR_MODE = 0o755
-
-
-def write_atomic(path: Path, content: str | bytes) -> Path:
-    """Write ``content`` to ``path`` so readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600; reports are for people
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
+from callops_dagster.platform.files import DIR_MODE, write_atomic
+from callops_dagster.report.metrics import summary_csv_frame
 
 def for_people(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.DataFrame:
     """A report's rows as a spreadsheet may open them: formula-like text cells prefixed

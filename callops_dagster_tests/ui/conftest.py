@@ -62,7 +62,7 @@ CHECKS = {
 }
 
 # Dagster's freshness check on the summary: unpartitioned, judged against the clock by its own
-# sensor, so it is not part of a day's run (see report/freshness.py).
+# sensor, so it is not part of a day's run (see report/checks.py).
 FRESHNESS_CHECK = ("agent_performance_summary", "freshness_check")
 
 
