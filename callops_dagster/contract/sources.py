@@ -80,15 +80,6 @@ def missing_reason(column: str) -> str:
     return f"missing_{column}"
 
 
-REASON_CODES: tuple[str, ...] = (
-    MALFORMED_ROW,
-    *(missing_reason(c) for c in CALL_LOGS.keys),
-    BAD_CALL_DATE,
-    CALL_DATE_OUTSIDE_PARTITION,
-    DUPLICATE_EXACT,
-    DUPLICATE_SUPERSEDED,
-)
-
 # Warnings: the row is kept and counted.
 UNKNOWN_STATUS = "unknown_status"
 BAD_DURATION = "bad_duration"

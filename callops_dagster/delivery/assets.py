@@ -14,8 +14,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from callops_dagster.contract.safe_text import one_line_values
-from callops_dagster.contract.sources import CALL_ID_CONFLICT, CALL_LOGS
+from callops_dagster.contract.sources import AGENT_ROSTER, CALL_ID_CONFLICT, CALL_LOGS
 from callops_dagster.delivery.blocks import correction_text, summary_blocks
 from callops_dagster.delivery.ledger import (
     BACKFILL,
@@ -35,17 +34,12 @@ from callops_dagster.landing.folder import newest_complete_day
 from callops_dagster.platform.metadata import OWNERS, latest_partition_metadata
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
-from callops_dagster.report.assets import REPORTING, _rows_read, _upstream_metadata
-from callops_dagster.report.late_rows import late_rows
-from callops_dagster.report.message import DataQuality, build_slack_message
-from callops_dagster.report.publish import publish_reports, rejected_rows_csv_text, summary_csv_text
+from callops_dagster.report.assets import REPORTING, day_rows_read, landing_metadata
+from callops_dagster.report.day import MESSAGE_FILE, data_quality, day_message, report_files
+from callops_dagster.report.message import DataQuality
+from callops_dagster.report.publish import publish_reports
 
 POST_TAG = "callops/slack_post"
-SUMMARY_FILE = "agent_performance_summary.csv"
-MESSAGE_FILE = "slack_message.txt"
-REJECTED_ROWS_FILE = "rejected_rows.csv"
-# The source text the message shows: the top performer's name (or agent_id) and the org ids.
-MESSAGE_SOURCE_COLUMNS = ("agent_name", "agent_id", "org_id")
 
 
 def _post_mode(context: dg.AssetExecutionContext) -> str | None:
@@ -109,23 +103,16 @@ def deliver_summary(
 
 
 def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, rejected: pd.DataFrame) -> DataQuality:
-    """Rows read (today's files), rows rejected, calls outside the roster, roster day."""
-    day = partition_day(context)
-    upstream = _upstream_metadata(context)
-    roster = upstream["agent_roster"]
-    rows_read = _rows_read(upstream)
-    strangers = summary.loc[~summary["in_roster"] & (summary["total_calls"] > 0)]
-    return DataQuality(
-        rows_read=rows_read,
-        rows_rejected=len(rejected),
-        calls_not_in_roster=int(strangers["total_calls"].sum()),
-        agents_not_in_roster=len(strangers),
-        roster_day=pd.Timestamp(roster["roster_day"]).date(),
-        day=day,
-        late_rows=late_rows(rejected, day),
-        call_id_conflicts=int(
-            latest_partition_metadata(context, CALL_LOGS.name).get(f"warning_{CALL_ID_CONFLICT}", 0)
-        ),
+    """The day's data-quality figures, with what the landing assets and call_logs counted."""
+    landing = landing_metadata(context)
+    conflicts = latest_partition_metadata(context, CALL_LOGS.name).get(f"warning_{CALL_ID_CONFLICT}", 0)
+    return data_quality(
+        summary,
+        rejected,
+        day=partition_day(context),
+        rows_read=day_rows_read(landing),
+        roster_day=pd.Timestamp(landing[AGENT_ROSTER.name]["roster_day"]).date(),
+        call_id_conflicts=int(conflicts),
     )
 
 
@@ -154,18 +141,9 @@ def slack_summary(
     """
     day = partition_day(context)
     quality = _data_quality(context, agent_performance_summary, rejected_rows)
-    # A line break in a name would break the message's lines: control characters show as spaces.
-    shown = one_line_values(agent_performance_summary, MESSAGE_SOURCE_COLUMNS)
-    text = build_slack_message(shown, day, quality, callops.min_calls)
-    path = publish_reports(
-        callops.root / "reports",
-        day.isoformat(),
-        {
-            MESSAGE_FILE: text,
-            SUMMARY_FILE: summary_csv_text(agent_performance_summary),
-            REJECTED_ROWS_FILE: rejected_rows_csv_text(rejected_rows),
-        },
-    )
+    text = day_message(agent_performance_summary, day, quality, callops.min_calls)
+    files = report_files(agent_performance_summary, rejected_rows, text)
+    path = publish_reports(callops.root / "reports", day.isoformat(), files)
     context.log.info(f"Slack summary for {day}:\n{text}")
     delivery = deliver_summary(context, slack, callops.root, day.isoformat(), text)
     return dg.MaterializeResult(

@@ -11,7 +11,8 @@ from callops_dagster.ingest.reading import RawTable, SourceFileError, read_landi
 from callops_dagster.ingest.roster import choose_roster
 from callops_dagster.landing.folder import landing_file
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
-from callops_dagster.platform.partitions import check_spec, daily_partitions, partition_day
+from callops_dagster.platform.checks import check_spec
+from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
 
 GROUP = "landing"

@@ -19,7 +19,8 @@ from callops_dagster.contract.sources import (
 from callops_dagster.contract.sources import CALL_ID_CONFLICT
 from callops_dagster.ingest.validation import (
     Validated,
-    empty_rejected,
+    records_conservation,
+    reported_rejects,
     validate_agent_roster,
     validate_call_logs,
     validate_disposition_summary,
@@ -31,7 +32,8 @@ from callops_dagster.platform.metadata import (
     latest_partition_metadata,
     table_metadata,
 )
-from callops_dagster.platform.partitions import check_spec, daily_partitions, partition_day
+from callops_dagster.platform.checks import check_spec
+from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
 
 GROUP = "validated"
@@ -140,6 +142,34 @@ def _call_logs_check_results(result: Validated, config: CallopsConfig) -> list[d
     ]
 
 
+def _check_results(
+    spec: SourceSpec, result: Validated, records_read: int, config: CallopsConfig
+) -> list[dg.AssetCheckResult]:
+    """The validated table's checks: keys (pandera), the call_logs-only ones, conservation."""
+    failures = schema_failures(result.kept, SCHEMAS[spec.name])
+    conservation = records_conservation(records_read, result)
+    return [
+        dg.AssetCheckResult(
+            asset_key=spec.name,
+            check_name=checks.KEYS_NON_NULL_UNIQUE,
+            passed=failures.empty,
+            metadata={
+                "failure_cases": len(failures),
+                "sample": dg.MetadataValue.md(
+                    failures.head(10).astype(str).to_markdown(index=False) if len(failures) else "_none_"
+                ),
+            },
+        ),
+        *(_call_logs_check_results(result, config) if spec == CALL_LOGS else []),
+        dg.AssetCheckResult(
+            asset_key=spec.name,
+            check_name=checks.RECORDS_CONSERVED,
+            passed=conservation["difference"] == 0,
+            metadata=conservation,
+        ),
+    ]
+
+
 def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     """The validated table of one file and its rejected rows, with their checks."""
     rejected_name = rejected_asset_name(spec)
@@ -174,7 +204,7 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         upstream = latest_partition_metadata(context, raw_asset_name(spec))
         records_read = int(upstream["records_read"])
         carried = bool(upstream.get("carried_forward", False))
-        reported = empty_rejected() if carried else result.rejected
+        reported = reported_rejects(result, carried)
         by_reason = result.rejected_by_reason()
         yield dg.Output(
             result.kept,
@@ -198,32 +228,7 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 **({"note": f"roster carried forward from {upstream['roster_day']}; its rejects belong to that day"} if carried else {}),
             ),
         )
-        failures = schema_failures(result.kept, SCHEMAS[spec.name])
-        yield dg.AssetCheckResult(
-            asset_key=spec.name,
-            check_name=checks.KEYS_NON_NULL_UNIQUE,
-            passed=failures.empty,
-            metadata={
-                "failure_cases": len(failures),
-                "sample": dg.MetadataValue.md(
-                    failures.head(10).astype(str).to_markdown(index=False) if len(failures) else "_none_"
-                ),
-            },
-        )
-        if spec == CALL_LOGS:
-            yield from _call_logs_check_results(result, callops)
-        accounted = len(result.kept) + len(result.rejected)
-        yield dg.AssetCheckResult(
-            asset_key=spec.name,
-            check_name=checks.RECORDS_CONSERVED,
-            passed=records_read == accounted,
-            metadata={
-                "records_read": records_read,
-                "rows_kept": len(result.kept),
-                "rows_rejected": len(result.rejected),
-                "difference": records_read - accounted,
-            },
-        )
+        yield from _check_results(spec, result, records_read, callops)
 
     return validate
 

@@ -159,6 +159,23 @@ def empty_rejected() -> pd.DataFrame:
     return frame
 
 
+def reported_rejects(result: Validated, carried_forward: bool) -> pd.DataFrame:
+    """The file's rejected rows as the day reports them: none for a roster carried forward
+    from an earlier day (its rejects belong to that day)."""
+    return empty_rejected() if carried_forward else result.rejected
+
+
+def records_conservation(records_read: int, result: Validated) -> dict[str, int]:
+    """Records read (the reader's count) against rows kept plus rows rejected: nothing lost
+    when ``difference`` is 0."""
+    return {
+        "records_read": records_read,
+        "rows_kept": len(result.kept),
+        "rows_rejected": len(result.rejected),
+        "difference": records_read - len(result.kept) - len(result.rejected),
+    }
+
+
 def _repeated(frame: pd.DataFrame, keys: list[str], among: pd.Series) -> pd.Series:
     """True for the rows of ``among`` whose key occurs in more than one row of ``among``."""
     if len(keys) > 1:

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from callops_dagster.contract import check_names as checks
-from callops_dagster.contract.sources import SOURCES, raw_asset_name
+from callops_dagster.contract.sources import AGENT_ROSTER, SOURCES, raw_asset_name
 from callops_dagster.ingest.validation import REASON
 from callops_dagster.platform.metadata import (
     OWNERS,
@@ -15,10 +15,12 @@ from callops_dagster.platform.metadata import (
     latest_partition_metadata,
     table_metadata,
 )
-from callops_dagster.platform.partitions import check_spec, daily_partitions, partition_day
+from callops_dagster.platform.checks import check_spec
+from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
 from callops_dagster.report.checks import trend_check_result, trend_check_spec
-from callops_dagster.report.join import AGENT_DAY_KEY, build_agent_day
+from callops_dagster.report.day import missing_keys, rejected_table, rows_read
+from callops_dagster.report.join import build_agent_day
 from callops_dagster.report.late_rows import late_rows, late_rows_text
 from callops_dagster.report.metrics import SUMMARY_COLUMNS, summarise_agent_day
 from callops_dagster.report.rules import SUMMARY_RULES
@@ -65,10 +67,7 @@ def rejected_rows(
     the day's other reports by `slack_summary`. Late rows (calls of earlier days in this
     day's file) are counted by the date they carry in the `late_rows` check.
     """
-    frames = [agent_roster_rejected, call_logs_rejected, disposition_summary_rejected]
-    table = pd.concat(frames, ignore_index=True).sort_values(
-        ["source", "row_number"], ignore_index=True
-    )
+    table = rejected_table([agent_roster_rejected, call_logs_rejected, disposition_summary_rejected])
     by_source = table["source"].value_counts().sort_index().to_dict()
     yield dg.Output(
         table,
@@ -92,13 +91,6 @@ def rejected_rows(
             "by_date": counts_md({**late.earlier, **late.later}, "call_date"),
         },
     )
-
-
-def _missing_keys(left: pd.DataFrame, right: pd.DataFrame) -> int:
-    """Keys of ``left`` (agent-day grain) absent from ``right``."""
-    keys = left.loc[:, AGENT_DAY_KEY].drop_duplicates()
-    found = keys.merge(right.loc[:, AGENT_DAY_KEY], on=AGENT_DAY_KEY, how="left", indicator=True)
-    return int((found["_merge"] == "left_only").sum())
 
 
 @dg.asset(
@@ -140,8 +132,8 @@ def agent_day(
     }
     yield dg.Output(table, metadata=table_metadata(table, "agent_day", flags=counts_md(flags, "flag"), **flags))
 
-    missing_calls = _missing_keys(call_logs, table)
-    missing_logins = _missing_keys(disposition_summary, table)
+    missing_calls = missing_keys(call_logs, table)
+    missing_logins = missing_keys(disposition_summary, table)
     total_calls = int(table["total_calls"].sum())
     yield dg.AssetCheckResult(
         check_name=checks.NOTHING_LOST,
@@ -200,7 +192,7 @@ def agent_performance_summary(
     with the trailing landed days.
     """
     summary = summarise_agent_day(agent_day)
-    figures = day_figures(summary, len(rejected_rows), _rows_read(_upstream_metadata(context)))
+    figures = day_figures(summary, len(rejected_rows), day_rows_read(landing_metadata(context)))
     yield dg.Output(
         summary,
         metadata=table_metadata(summary, SUMMARY, preview_columns=SUMMARY_COLUMNS, **figures),
@@ -220,31 +212,12 @@ def agent_performance_summary(
     yield trend_check_result(context, SUMMARY, figures, callops)
 
 
-def _upstream_metadata(context: dg.AssetExecutionContext) -> dict[str, dict]:
+def landing_metadata(context: dg.AssetExecutionContext) -> dict[str, dict]:
     """This partition's latest metadata of each landing asset, by source name."""
     return {spec.name: latest_partition_metadata(context, raw_asset_name(spec)) for spec in SOURCES}
 
 
-def _rows_read(upstream: dict[str, dict]) -> int:
-    """Records read from the day's files (a carried-forward roster belongs to its own day)."""
-    carried = upstream["agent_roster"].get("carried_forward")
-    return sum(
-        int(meta["records_read"])
-        for name, meta in upstream.items()
-        if not (name == "agent_roster" and carried)
-    )
-
-
-def _upstream_metadata(context: dg.AssetExecutionContext) -> dict[str, dict]:
-    """This partition's latest metadata of each landing asset, by source name."""
-    return {spec.name: latest_partition_metadata(context, raw_asset_name(spec)) for spec in SOURCES}
-
-
-def _rows_read(upstream: dict[str, dict]) -> int:
-    """Records read from the day's files (a carried-forward roster belongs to its own day)."""
-    carried = upstream["agent_roster"].get("carried_forward")
-    return sum(
-        int(meta["records_read"])
-        for name, meta in upstream.items()
-        if not (name == "agent_roster" and carried)
-    )
+def day_rows_read(landing: dict[str, dict]) -> int:
+    """Records read from the day's own files, as the landing assets counted them."""
+    carried = bool(landing[AGENT_ROSTER.name].get("carried_forward"))
+    return rows_read({name: int(meta["records_read"]) for name, meta in landing.items()}, carried)

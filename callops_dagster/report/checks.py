@@ -10,7 +10,8 @@ import pandas as pd
 
 from callops_dagster.contract import check_names as checks
 from callops_dagster.landing.folder import landed_days
-from callops_dagster.platform.partitions import check_spec, daily_partitions
+from callops_dagster.platform.checks import check_spec
+from callops_dagster.platform.partitions import daily_partitions
 from callops_dagster.platform.resources import CallopsConfig
 from callops_dagster.platform.settings import load_settings
 from callops_dagster.report.trend import (
