@@ -48,14 +48,28 @@ ROSTER_HEADER = ROSTER_LINE.split(",")
 DISPOSITION_HEADER = DISPOSITION_LINE.split(",")
 
 # Tests in these modules start whole processes (the dagster or callops CLI, a live daemon,
-# the benchmark) or run whole random days: `make test-fast` leaves them out.
+# the benchmark) or run whole random days, or materialise whole days in Dagster (layer 2: a few
+# seconds a test, most of them through module-scoped runs): `make test-fast` leaves them out.
 SLOW_MODULES = {
+    # whole processes, random whole days
     "test_hardening.py",
     "test_live_sensor.py",
     "test_callops_cli.py",
     "test_cli.py",
     "test_slack_cli.py",
     "test_properties.py",
+    # dg.materialize of whole days
+    "test_alerts.py",
+    "test_assignment.py",
+    "test_catalog.py",
+    "test_checks.py",
+    "test_freshness.py",
+    "test_golden.py",
+    "test_hostile_text.py",
+    "test_landing_sensor.py",
+    "test_late_rows.py",
+    "test_slack_delivery.py",
+    "test_trend_check.py",
 }
 
 

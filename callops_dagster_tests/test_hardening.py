@@ -63,7 +63,9 @@ def test_a_killed_run_leaves_the_old_reports_or_the_new_never_a_mix(two_versions
     root, old, new = two_versions
     assert old != new
     seen = set()
-    for delay in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0):
+    # One real SIGKILL of a whole run, early and late; test_publish injects the failure between
+    # the writes of a publish deterministically.
+    for delay in (1.0, 4.0):
         data = tmp_path / f"kill-{delay}"
         shutil.copytree(root / "v1", data, symlinks=True)
         shutil.rmtree(data / "landing")

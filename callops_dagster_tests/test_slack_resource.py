@@ -182,6 +182,7 @@ def test_settings_note_only_whether_the_webhook_is_set():
         Settings.from_env({"CALLOPS_SLACK_POST_BACKFILL": "maybe"})
 
 
+@pytest.mark.slow  # materialises a whole day
 def test_the_code_location_binds_the_webhook_by_env_var_name():
     """definitions.py never holds the URL: with the variable set it binds dg.EnvVar."""
     code = (
