@@ -1,4 +1,4 @@
-# callops: `make run` to set up and run the brief's sample day, `make sample` for a week more, `make test` to test, `make dev` for the UI.
+# callops: `make run` to set up and run the brief's sample day, `make sample` for a week more, `make test` to test (`make test-fast`: no processes or browser), `make dev` for the UI.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +10,7 @@ SAMPLE_DAYS ?= 7
 SAMPLE_FILES := $(addprefix callops_dagster/sample/assignment-2025-04-28/,call_logs.csv agent_roster.csv disposition_summary.csv)
 PORT ?= 3000
 
-.PHONY: install run sample test dev bench clean
+.PHONY: install run sample test test-fast dev bench clean
 .PHONY: browser screenshot
 
 $(BIN)/.installed: pyproject.toml
@@ -34,7 +34,13 @@ run: install
 	fi
 
 test: install browser
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# Everything but the slow and UI tests (whole processes, live servers, the browser): under a minute.
+test-fast: install
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -m "not slow and not ui"
 
 dev: install
 	$(BIN)/dagster dev -h 127.0.0.1 -p $(PORT)

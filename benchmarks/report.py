@@ -73,7 +73,7 @@ def render(settings: Settings, results: dict) -> str:
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
         f"- Sizes: {', '.join(label(r) for r in sizes) or 'none'}; repeats {settings.repeats}"
         f" ({settings.repeats_large} at 5M and above); whole run {results['elapsed'] / 60:.1f} min.",
-        "- Days: the mock generator (`callops_dagster.mockdata`), every defect class at 1%, seed 7.",
+        "- Days: the mock generator (`callops_dagster.mock.data`), every defect class at 1%, seed 7.",
     ]
     for note in results["skipped"]:
         lines.append(f"- Skipped {note}.")

@@ -31,9 +31,9 @@ from typing import Any
 
 import click
 
-from callops_dagster.transforms.console import REPORT_MEANINGS, progress_line, status_table
-from callops_dagster.transforms.contract import CALL_LOGS
-from callops_dagster.transforms.intake import (
+from callops_dagster.console import REPORT_MEANINGS, progress_line, status_table
+from callops_dagster.contract.sources import CALL_LOGS
+from callops_dagster.ingest.intake import (
     ORDER,
     IntakeError,
     call_day,
@@ -43,8 +43,8 @@ from callops_dagster.transforms.intake import (
     parse_day,
     plan_landing,
 )
-from callops_dagster.transforms.landing import landed_days
-from callops_dagster.transforms.landing_watch import scan_landing
+from callops_dagster.landing.folder import landed_days
+from callops_dagster.landing.watch import scan_landing
 
 LOG = logging.getLogger("callops")
 LANDED = {"land": "landed", "keep": "already landed with the same files", "replace": "replaced"}
@@ -332,7 +332,7 @@ def mock(start: dt.date, days: int, out: Path | None, data_dir: Path | None, ver
          **sizes: Any) -> None:
     """Generate sample landing days (every defect class of the contract at --defect-rate,
     deterministic for --seed). A day already landed is left as it is."""
-    from callops_dagster.mockdata import generate_day
+    from callops_dagster.mock.data import generate_day
 
     configure_logging(verbose, quiet)
     root = data_dir_of(data_dir or out)

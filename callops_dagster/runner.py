@@ -14,15 +14,15 @@ from pathlib import Path
 import dagster as dg
 
 from callops_dagster.compliance.weekly import week_of
-from callops_dagster.compliance.weekly_assets import JOB as WEEKLY_JOB
-from callops_dagster.compliance.weekly_assets import WEEKLY_FILE, WEEKS_FOLDER, weekly_partitions
+from callops_dagster.console import CheckLine, DayStatus, check_reason, compliance_text
 from callops_dagster.definitions import defs
-from callops_dagster.defs.partitions import daily_partitions
-from callops_dagster.settings import SETTINGS
-from callops_dagster.transforms.console import CheckLine, DayStatus, check_reason, compliance_text
-from callops_dagster.transforms.intake import partition_problem
-from callops_dagster.transforms.landing_watch import landed_files
-from callops_dagster.transforms.slack_blocks import error_summary
+from callops_dagster.delivery.blocks import error_summary
+from callops_dagster.ingest.intake import partition_problem
+from callops_dagster.landing.watch import landed_files
+from callops_dagster.platform.partitions import daily_partitions
+from callops_dagster.platform.settings import load_settings
+from callops_dagster.weekly.assets import JOB as WEEKLY_JOB
+from callops_dagster.weekly.assets import WEEKLY_FILE, WEEKS_FOLDER, weekly_partitions
 
 JOB = "callops_daily"
 PARTITION_TAG = "dagster/partition"
@@ -46,8 +46,8 @@ class DayResult:
 
 def open_instance(data_dir: Path) -> dg.DagsterInstance:
     """The instance at ``DAGSTER_HOME``, once the definitions are known to use ``data_dir``."""
-    if SETTINGS.data_dir != Path(data_dir).resolve():
-        raise RunnerError(f"definitions loaded for {SETTINGS.data_dir}, not {data_dir}; run callops in its own process")
+    if load_settings().data_dir != Path(data_dir).resolve():
+        raise RunnerError(f"definitions loaded for {load_settings().data_dir}, not {data_dir}; run callops in its own process")
     return dg.DagsterInstance.get()
 
 
@@ -55,7 +55,7 @@ def partition_range_problem(day: dt.date) -> str | None:
     """Why ``day`` is not one of the daily partitions, or None."""
     keys = daily_partitions.get_partition_keys()
     if not keys:
-        return f"there are no partitions yet; CALLOPS_START_DATE ({SETTINGS.start_date}) moves the first"
+        return f"there are no partitions yet; CALLOPS_START_DATE ({load_settings().start_date}) moves the first"
     return partition_problem(day, dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1]))
 
 
@@ -139,12 +139,12 @@ def _latest_metadata(instance: dg.DagsterInstance, asset: str, day: str) -> dict
 
 
 def reports_folder(day: str) -> Path:
-    return SETTINGS.data_dir / "reports" / day
+    return load_settings().data_dir / "reports" / day
 
 
 def weeks_of(days: list[str]) -> tuple[list[str], list[str]]:
     """The week starts holding ``days``, ascending: (weekly partitions, weeks not ended yet)."""
-    weeks = sorted({week_of(dt.date.fromisoformat(d), SETTINGS.week_start).isoformat() for d in days})
+    weeks = sorted({week_of(dt.date.fromisoformat(d), load_settings().week_start).isoformat() for d in days})
     existing = set(weekly_partitions.get_partition_keys())
     return [w for w in weeks if w in existing], [w for w in weeks if w not in existing]
 
@@ -155,4 +155,4 @@ def run_week(instance: dg.DagsterInstance, week: str) -> DayResult:
 
 
 def weekly_file(week: str) -> Path:
-    return SETTINGS.data_dir / "reports" / WEEKS_FOLDER / week / WEEKLY_FILE
+    return load_settings().data_dir / "reports" / WEEKS_FOLDER / week / WEEKLY_FILE

@@ -18,9 +18,22 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from callops_dagster.definitions import defs
-from callops_dagster.defs.resources import CallopsConfig, WarehouseIOManager
-from callops_dagster.defs.slack import WEBHOOK_ENV, SlackResource
+from callops_dagster_tests.helpers import (
+    CALL_HEADER as CALL_LINE,
+    DISPOSITION_HEADER as DISPOSITION_LINE,
+    ROSTER_HEADER as ROSTER_LINE,
+    is_callers_setting,
+    scrub_environ,
+    subprocess_env,
+)
+
+# Before the definitions load: the caller's CALLOPS_* settings and Slack webhook never reach
+# a test (the autouse fixture below keeps it so for anything set later).
+scrub_environ(os.environ)
+
+from callops_dagster.definitions import defs  # noqa: E402
+from callops_dagster.platform.resources import CallopsConfig, WarehouseIOManager
+from callops_dagster.delivery.resources import SlackResource
 
 TESTS_DIR = Path(__file__).parent
 GOLDEN_FIXTURE = TESTS_DIR / "fixtures" / "golden-2025-04-28"
@@ -32,11 +45,53 @@ TELEMETRY_OFF = {"telemetry": {"enabled": False}}
 # day's run); the weekly report has its own partitions and job (test_weekly.py).
 ALL_ASSETS = [a for a in defs.assets if "weekly" not in a.group_names_by_key.values()]
 
-CALL_HEADER = ["call_id", "agent_id", "org_id", "installment_id", "status", "duration",
-               "created_ts", "call_date"]
-ROSTER_HEADER = ["agent_id", "users_first_name", "users_last_name", "users_office_location",
-                 "org_id"]
-DISPOSITION_HEADER = ["agent_id", "org_id", "call_date", "login_time"]
+CALL_HEADER = CALL_LINE.split(",")
+ROSTER_HEADER = ROSTER_LINE.split(",")
+DISPOSITION_HEADER = DISPOSITION_LINE.split(",")
+
+# Tests in these modules start whole processes (the dagster or callops CLI, a live daemon,
+# the benchmark) or run whole random days, or materialise whole days in Dagster (layer 2: a few
+# seconds a test, most of them through module-scoped runs): `make test-fast` leaves them out.
+SLOW_MODULES = {
+    # whole processes, random whole days
+    "test_hardening.py",
+    "test_live_sensor.py",
+    "test_callops_cli.py",
+    "test_cli.py",
+    "test_slack_cli.py",
+    "test_properties.py",
+    # dg.materialize of whole days
+    "test_alerts.py",
+    "test_assignment.py",
+    "test_catalog.py",
+    "test_checks.py",
+    "test_compliance_assets.py",
+    "test_freshness.py",
+    "test_golden.py",
+    "test_hostile_text.py",
+    "test_landing_sensor.py",
+    "test_late_rows.py",
+    "test_slack_delivery.py",
+    "test_trend_check.py",
+    "test_weekly.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The UI package is marked ``ui``; the modules above ``slow`` (others mark single tests)."""
+    for item in items:
+        path = Path(str(item.path))
+        if "ui" in path.relative_to(TESTS_DIR).parts[:-1]:
+            item.add_marker(pytest.mark.ui)
+        if path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def no_callers_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees a CALLOPS_* setting or SLACK_WEBHOOK_URL it did not set itself."""
+    for name in [n for n in os.environ if is_callers_setting(n)]:
+        monkeypatch.delenv(name)
 
 
 # ---------------------------------------------------------------- instance and data dirs
@@ -250,12 +305,4 @@ def cli_env(data_dir: Path, dagster_home: Path, **extra: str) -> dict[str, str]:
     dagster_home = Path(dagster_home)
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLOPS_") and k != WEBHOOK_ENV}
-    env.update(
-        CALLOPS_DATA_DIR=str(data_dir),
-        DAGSTER_HOME=str(dagster_home),
-        DAGSTER_DISABLE_TELEMETRY="1",
-        PYTHONUNBUFFERED="1",
-        **extra,
-    )
-    return env
+    return subprocess_env(CALLOPS_DATA_DIR=str(data_dir), DAGSTER_HOME=str(dagster_home), **extra)

@@ -9,9 +9,9 @@ import dagster as dg
 import pytest
 
 from callops_dagster.definitions import defs
-import callops_dagster.defs.alerts as alerts_module
-from callops_dagster.defs.alerts import ALERT_SENSOR, AlertCursor, run_alerts
-from callops_dagster.defs.slack import SlackResource
+import callops_dagster.delivery.sensors as alerts_module
+from callops_dagster.delivery.sensors import ALERT_SENSOR, AlertCursor, run_alerts
+from callops_dagster.delivery.resources import SlackResource
 from callops_dagster_tests.conftest import (
     GOLDEN_DAY,
     clean_calls,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,8 @@ import pytest
 from benchmarks.contenders import transform_chain
 from benchmarks.duckdb_day import run_day
 from benchmarks.run import parse_size
-from callops_dagster.mockdata import generate_day
+from callops_dagster.mock.data import generate_day
+from callops_dagster_tests.helpers import subprocess_env
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -163,17 +163,17 @@ def test_sizes_are_parsed(text, rows):
     assert parse_size(text) == rows
 
 
+@pytest.mark.slow
 def test_tiny_benchmark_run_writes_the_results_table(tmp_path):
     out = tmp_path / "RESULTS.md"
-    env = {
-        **os.environ,
+    env = subprocess_env(**{
         "BENCH_SIZES": "2k",
         "BENCH_REPEATS": "1",
         "BENCH_CONTENDERS": "a,b,c",
         "BENCH_PROFILE": "0",
         "BENCH_OUT": str(out),
         "BENCH_CACHE": str(tmp_path / "cache"),
-    }
+    })
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run"], cwd=PROJECT, env=env, capture_output=True, text=True,
         timeout=300,

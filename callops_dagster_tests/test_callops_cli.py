@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from callops_dagster.cli import main
-from callops_dagster.mockdata import generate_day
+from callops_dagster.mock.data import generate_day
 from callops_dagster_tests.conftest import (
     REPORT_FILES,
     cli_env,

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pytest
 
 from callops_dagster.definitions import defs
-from callops_dagster.defs.metadata import COLUMN_LINEAGE, COLUMN_SCHEMA, OWNERS, column_lineage
-from callops_dagster.mockdata import generate_day
-from callops_dagster.transforms.columns import (
+from callops_dagster.platform.metadata import COLUMN_LINEAGE, COLUMN_SCHEMA, OWNERS, column_lineage
+from callops_dagster.mock.data import generate_day
+from callops_dagster.contract.columns import (
     TABLES,
     column,
     lineage_doc_block,
@@ -79,7 +79,7 @@ def test_docs_lineage_holds_the_current_generated_block():
     block = re.search(r"<!-- BEGIN generated lineage -->\n(.*)<!-- END generated lineage -->", text, re.S)
     assert block, "docs/lineage.md lost its generated block markers"
     assert block.group(1) == lineage_doc_block(), (
-        "docs/lineage.md is out of date: paste `python -m callops_dagster.transforms.columns`"
+        "docs/lineage.md is out of date: paste `python -m callops_dagster.contract.columns`"
     )
 
 

@@ -14,12 +14,12 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-import callops_dagster.defs.joined as joined_defs
-import callops_dagster.defs.reporting as reporting_defs
-import callops_dagster.defs.validated as validated_defs
-from callops_dagster.defs import check_names as checks
+import callops_dagster.report.assets as joined_defs
+import callops_dagster.report.assets as reporting_defs
+import callops_dagster.ingest.validated_assets as validated_defs
+from callops_dagster.contract import check_names as checks
 from callops_dagster.definitions import defs
-from callops_dagster.transforms.contract import SOURCES
+from callops_dagster.contract.sources import SOURCES
 from callops_dagster_tests.conftest import (
     CHECKS_PER_DAY,
     CALL_HEADER,

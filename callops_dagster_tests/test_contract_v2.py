@@ -11,22 +11,14 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from callops_dagster.settings import Settings, SettingsError
-from callops_dagster.transforms.contract import CALL_LOGS
-from callops_dagster.transforms.datetimes import parse_created_ts, parse_login_time
-from callops_dagster.transforms.durations import exact_seconds, unit_verdict
-from callops_dagster.transforms.message import DataQuality, quality_line
-from callops_dagster.transforms.validation import validate_call_logs
-from callops_dagster_tests.test_validation import (
-    CALL_HEADER,
-    DAY,
-    call,
-    calls,
-    login,
-    logins,
-    read,
-    reasons,
-)
+from callops_dagster.platform.settings import Settings, SettingsError
+from callops_dagster.contract.sources import CALL_LOGS
+from callops_dagster.contract.datetimes import parse_created_ts, parse_login_time
+from callops_dagster.contract.durations import exact_seconds, unit_verdict
+from callops_dagster.report.message import DataQuality, quality_line
+from callops_dagster.ingest.validation import validate_call_logs
+from callops_dagster_tests.helpers import CALL_HEADER, DAY, call, login, read
+from callops_dagster_tests.test_validation import calls, logins, reasons
 
 ACCEPTED_CREATED_TS = {
     "2025-04-28 15:40": "2025-04-28 15:40:00",

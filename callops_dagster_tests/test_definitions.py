@@ -12,9 +12,11 @@ import dagster as dg
 import pytest
 
 from callops_dagster.definitions import defs
-from callops_dagster.defs.partitions import daily_partitions
-from callops_dagster.settings import SETTINGS
+from callops_dagster.platform.partitions import daily_partitions
+from callops_dagster.platform.settings import load_settings
 from callops_dagster_tests.conftest import CHECKS_PER_DAY, cli_env
+
+SETTINGS = load_settings()  # as the definitions read them
 
 DAGSTER = Path(sys.executable).parent / "dagster"
 GROUPS = {
@@ -100,6 +102,7 @@ def test_schedule_resolves_stopped_and_asks_for_yesterday():
 # ---------------------------------------------------------------- subprocesses
 
 
+@pytest.mark.slow
 def test_dagster_definitions_validate_exits_zero(tmp_path):
     env = cli_env(tmp_path / "data", tmp_path / "dagster_home")
     done = subprocess.run(
@@ -116,6 +119,7 @@ PRINT_PARTITIONS = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [

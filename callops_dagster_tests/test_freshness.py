@@ -9,9 +9,11 @@ import dagster as dg
 import pytest
 
 from callops_dagster.definitions import defs
-from callops_dagster.defs.freshness import freshness_checks
-from callops_dagster.defs.partitions import daily_partitions
-from callops_dagster.settings import SETTINGS, Settings, SettingsError
+from callops_dagster.report.checks import freshness_checks
+from callops_dagster.platform.partitions import daily_partitions
+from callops_dagster.platform.settings import Settings, SettingsError, load_settings
+
+SETTINGS = load_settings()  # as the definitions read them
 
 SUMMARY = dg.AssetKey("agent_performance_summary")
 CHECK_KEYS = [spec.key for checks_def in freshness_checks for spec in checks_def.check_specs]

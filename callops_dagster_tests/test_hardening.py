@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from callops_dagster.mockdata import generate_day
-from callops_dagster_tests.conftest import dagster_day_args
+from callops_dagster.mock.data import generate_day
+from callops_dagster_tests.conftest import cli_env, dagster_day_args
 
 DAGSTER = Path(sys.executable).parent / "dagster"
 DAY = "2025-04-28"
@@ -22,9 +22,7 @@ FILES = ("agent_performance_summary.csv", "rejected_rows.csv", "slack_message.tx
 
 
 def env_for(data_dir: Path, home: Path, **extra: str) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    return {**os.environ, "DAGSTER_HOME": str(home), "CALLOPS_DATA_DIR": str(data_dir), **extra}
+    return cli_env(data_dir, home, **extra)
 
 
 def materialize(data_dir: Path, home: Path, day: str = DAY, **extra: str) -> subprocess.Popen:
@@ -65,7 +63,9 @@ def test_a_killed_run_leaves_the_old_reports_or_the_new_never_a_mix(two_versions
     root, old, new = two_versions
     assert old != new
     seen = set()
-    for delay in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0):
+    # One real SIGKILL of a whole run, early and late; test_publish injects the failure between
+    # the writes of a publish deterministically.
+    for delay in (1.0, 4.0):
         data = tmp_path / f"kill-{delay}"
         shutil.copytree(root / "v1", data, symlinks=True)
         shutil.rmtree(data / "landing")

@@ -15,10 +15,10 @@ import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from callops_dagster.defs import check_names as checks
-from callops_dagster.defs.slack import SlackResource
-from callops_dagster.transforms.safe_text import FORMULA_CHARS, spreadsheet_cell
-from callops_dagster.transforms.slack_blocks import FIELD_MAX, HEADER_MAX, MESSAGE_TEXT_MAX, TEXT_MAX
+from callops_dagster.contract import check_names as checks
+from callops_dagster.delivery.resources import SlackResource
+from callops_dagster.contract.safe_text import FORMULA_CHARS, spreadsheet_cell
+from callops_dagster.delivery.blocks import FIELD_MAX, HEADER_MAX, MESSAGE_TEXT_MAX, TEXT_MAX
 from callops_dagster_tests.conftest import (
     CALL_HEADER,
     ROSTER_HEADER,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.console import (
+from callops_dagster.console import (
     CheckLine,
     DayStatus,
     check_reason,
@@ -18,8 +18,8 @@ from callops_dagster.transforms.console import (
     progress_line,
     status_table,
 )
-from callops_dagster.transforms.contract import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SOURCES
-from callops_dagster.transforms.intake import (
+from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SOURCES
+from callops_dagster.ingest.intake import (
     IntakeError,
     call_day,
     check_files,

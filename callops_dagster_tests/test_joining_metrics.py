@@ -16,22 +16,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.contract import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
-from callops_dagster.transforms.joining import build_agent_day
-from callops_dagster.transforms.message import DataQuality, build_slack_message
-from callops_dagster.transforms.metrics import round_half_up, summarise_agent_day, summary_csv_frame
-from callops_dagster.transforms.reading import read_landing_csv
-from callops_dagster.transforms.reports import rejected_rows_csv_text, summary_csv_text
-from callops_dagster.transforms.validation import (
+from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
+from callops_dagster.report.join import build_agent_day
+from callops_dagster.report.message import DataQuality, build_slack_message
+from callops_dagster.report.metrics import round_half_up, summarise_agent_day, summary_csv_frame
+from callops_dagster.ingest.reading import read_landing_csv
+from callops_dagster.report.publish import rejected_rows_csv_text, summary_csv_text
+from callops_dagster.ingest.validation import (
     validate_agent_roster,
     validate_call_logs,
     validate_disposition_summary,
 )
 
-DAY = dt.date(2025, 4, 28)
-CALL_HEADER = "call_id,agent_id,org_id,installment_id,status,duration,created_ts,call_date"
-DISPOSITION_HEADER = "agent_id,org_id,call_date,login_time"
-ROSTER_HEADER = "agent_id,users_first_name,users_last_name,users_office_location,org_id"
+from callops_dagster_tests.helpers import CALL_HEADER, DAY, DISPOSITION_HEADER, ROSTER_HEADER, call, login, person
+
 CONTRACT_COLUMNS = [
     "call_date",
     "org_id",
@@ -50,19 +48,6 @@ def raw(tmp_path: Path, spec: SourceSpec, header: str, records: list[str]) -> pd
     path = tmp_path / spec.file_name
     path.write_text("".join(line + "\n" for line in (header, *records)), encoding="utf-8")
     return read_landing_csv(path, spec).frame
-
-
-def call(call_id, agent_id="A1", org_id="O1", installment_id="I1", status="completed", duration="60",
-         created_ts="2025-04-28 10:00:00", call_date="2025-04-28") -> str:
-    return ",".join((call_id, agent_id, org_id, installment_id, status, duration, created_ts, call_date))
-
-
-def login(agent_id="A1", org_id="O1", login_time="2025-04-28 09:00:00") -> str:
-    return ",".join((agent_id, org_id, "2025-04-28", login_time))
-
-
-def person(agent_id="A1", first="Ravi", last="Sharma", office="Pune", org_id="O1") -> str:
-    return ",".join((agent_id, first, last, office, org_id))
 
 
 DEFAULT_ROSTER = [person()]

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from callops_dagster.transforms.contract import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
-from callops_dagster.transforms.landing import choose_roster, landed_days, landing_file, newest_complete_day
-from callops_dagster.transforms.profiling import profile_raw
-from callops_dagster.transforms.reading import SourceFileError, read_landing_csv
+from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
+from callops_dagster.ingest.roster import choose_roster
+from callops_dagster.landing.folder import landed_days, landing_file, newest_complete_day
+from callops_dagster.ingest.profiling import profile_raw
+from callops_dagster.ingest.reading import SourceFileError, read_landing_csv
 
 DAY = dt.date(2025, 4, 28)
 ROSTER_HEADER = "agent_id,users_first_name,users_last_name,users_office_location,org_id\n"

@@ -9,12 +9,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-import callops_dagster.defs.sensors as sensors
+import callops_dagster.landing.sensors as sensors
 from callops_dagster.definitions import defs
-from callops_dagster.defs.resources import CallopsConfig
-from callops_dagster.settings import SETTINGS
-from callops_dagster.transforms.landing_watch import WatchState, day_fingerprint
+from callops_dagster.platform.resources import CallopsConfig
+from callops_dagster.platform.settings import load_settings
+from callops_dagster.landing.watch import WatchState, day_fingerprint
 from callops_dagster_tests.conftest import landing, write_day
+
+SETTINGS = load_settings()  # as the definitions read them
 
 DAY = "2025-04-28"
 SENSOR = "callops_landing_sensor"

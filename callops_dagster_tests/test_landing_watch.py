@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from callops_dagster.transforms.landing import landed_days
-from callops_dagster.transforms.landing_watch import (
+from callops_dagster.landing.folder import landed_days
+from callops_dagster.landing.watch import (
     WatchState,
     day_fingerprint,
     files_fingerprint,

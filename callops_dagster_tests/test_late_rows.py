@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from callops_dagster.defs import check_names as checks
+from callops_dagster.contract import check_names as checks
 from callops_dagster_tests.conftest import check_eval, clean_calls, materialize_day, reports_dir, write_day
 
 DAY = "2025-04-28"

@@ -13,21 +13,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from callops_dagster.transforms.contract import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
-from callops_dagster.transforms.joining import build_agent_day
-from callops_dagster.transforms.message import DataQuality, build_slack_message, top_performer
-from callops_dagster.transforms.metrics import summarise_agent_day
-from callops_dagster.transforms.reading import read_landing_csv
-from callops_dagster.transforms.validation import (
+from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
+from callops_dagster.report.join import build_agent_day
+from callops_dagster.report.message import DataQuality, build_slack_message, top_performer
+from callops_dagster.report.metrics import summarise_agent_day
+from callops_dagster.ingest.reading import read_landing_csv
+from callops_dagster.ingest.validation import (
     validate_agent_roster,
     validate_call_logs,
     validate_disposition_summary,
 )
 
+from callops_dagster_tests.helpers import CALL_HEADER, DISPOSITION_HEADER, ROSTER_HEADER
+
 DAY = dt.date(2025, 4, 28)
-CALL_HEADER = "call_id,agent_id,org_id,installment_id,status,duration,created_ts,call_date"
-DISPOSITION_HEADER = "agent_id,org_id,call_date,login_time"
-ROSTER_HEADER = "agent_id,users_first_name,users_last_name,users_office_location,org_id"
 
 
 def raw(tmp_path: Path, spec: SourceSpec, header: str, records: list[str]) -> pd.DataFrame:

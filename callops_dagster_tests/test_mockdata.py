@@ -1,4 +1,4 @@
-"""Tests for the mock landing-data generator (callops_dagster.mockdata).
+"""Tests for the mock landing-data generator (callops_dagster.mock.data).
 
 The generated files are checked against contract v2 with a small reference of its rules
 written here (not the project's validation code), so the generator cannot drift from the
@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callops_dagster import mockdata, mockvalues
-from callops_dagster.mockdata import generate_day, generate_days
+from callops_dagster.mock import data as mockdata, values as mockvalues
+from callops_dagster.mock.data import generate_day, generate_days
 
 DAY = dt.date(2025, 4, 28)
 HEADERS = {

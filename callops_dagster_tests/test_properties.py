@@ -9,17 +9,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callops_dagster.transforms.contract import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY
-from callops_dagster.transforms.joining import build_agent_day
-from callops_dagster.transforms.message import DataQuality, build_slack_message
-from callops_dagster.transforms.metrics import summarise_agent_day
-from callops_dagster.transforms.reading import read_landing_csv
-from callops_dagster.transforms.reports import summary_csv_text
-from callops_dagster.transforms.validation import (
-    validate_agent_roster,
-    validate_call_logs,
-    validate_disposition_summary,
-)
+from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY
+from callops_dagster.ingest.reading import read_landing_csv
+from callops_dagster.report.day import run_day
+from callops_dagster.report.publish import summary_csv_text
 from callops_dagster_tests.reference import reference_day
 
 DAY = dt.date(2025, 4, 28)
@@ -66,24 +59,15 @@ def lines(columns: list[str], rows, data: st.DataObject) -> str:
 
 
 def pipeline(calls: str, roster: str, logins: str):
-    """The platform's transforms over files written to a temporary landing folder."""
+    """The platform's day pipeline over files written to a temporary landing folder."""
     with tempfile.TemporaryDirectory() as tmp:
         paths = {}
         for spec, text in ((CALL_LOGS, calls), (AGENT_ROSTER, roster), (DISPOSITION_SUMMARY, logins)):
             paths[spec.name] = Path(tmp) / spec.file_name
             paths[spec.name].write_text(text, encoding="utf-8", newline="")
         raw = {name: read_landing_csv(path, spec) for (name, path), spec in zip(paths.items(), (CALL_LOGS, AGENT_ROSTER, DISPOSITION_SUMMARY))}
-    results = {
-        "call_logs": validate_call_logs(raw["call_logs"].frame, DAY),
-        "agent_roster": validate_agent_roster(raw["agent_roster"].frame),
-        "disposition_summary": validate_disposition_summary(raw["disposition_summary"].frame, DAY),
-    }
-    day = build_agent_day(
-        results["call_logs"].kept, results["disposition_summary"].kept, results["agent_roster"].kept, DAY
-    )
-    summary = summarise_agent_day(day)
-    quality = DataQuality(0, 0, 0, 0, DAY, DAY)
-    return raw, results, day, summary, build_slack_message(summary, DAY, quality)
+    day = run_day(raw["call_logs"], raw["disposition_summary"], raw["agent_roster"], DAY)
+    return raw, day.validated, day.agent_day, day.summary, day.message
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

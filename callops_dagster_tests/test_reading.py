@@ -13,23 +13,22 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.contract import (
+from callops_dagster.contract.sources import (
     AGENT_ROSTER,
     CALL_LOGS,
     DISPOSITION_SUMMARY,
     RAW_TEXT,
     SourceSpec,
 )
-from callops_dagster.transforms.reading import (
+from callops_dagster.ingest.reading import (
     ROW_NUMBER,
     RawTable,
     SourceFileError,
     read_landing_csv,
 )
 
-CALL_HEADER = "call_id,agent_id,org_id,installment_id,status,duration,created_ts,call_date"
-ROSTER_HEADER = "agent_id,users_first_name,users_last_name,users_office_location,org_id"
-DISPOSITION_HEADER = "agent_id,org_id,call_date,login_time"
+from callops_dagster_tests.helpers import CALL_HEADER, DISPOSITION_HEADER, ROSTER_HEADER
+
 GOOD_CALL = "C1,A1,O1,I1,completed,60,2025-04-28 10:00:00,2025-04-28"
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.contract import AGENT_ROSTER, REJECTED_COLUMNS
-from callops_dagster.transforms.reading import read_landing_csv
-from callops_dagster.transforms.reports import rejected_rows_csv_text, summary_csv_text
-from callops_dagster.transforms.safe_text import (
+from callops_dagster.contract.sources import AGENT_ROSTER, REJECTED_COLUMNS
+from callops_dagster.ingest.reading import read_landing_csv
+from callops_dagster.report.publish import rejected_rows_csv_text, summary_csv_text
+from callops_dagster.contract.safe_text import (
     one_line,
     profile_text,
     slack_escape,
@@ -22,7 +22,7 @@ from callops_dagster.transforms.safe_text import (
     spreadsheet_cell,
     spreadsheet_safe,
 )
-from callops_dagster.transforms.slack_blocks import (
+from callops_dagster.delivery.blocks import (
     FIELD_MAX,
     HEADER_MAX,
     MESSAGE_TEXT_MAX,

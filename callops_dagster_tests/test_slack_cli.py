@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from callops_dagster.defs.alerts import ALERT_SENSOR
+from callops_dagster.delivery.sensors import ALERT_SENSOR
 from callops_dagster_tests.conftest import REPORT_FILES, clean_calls, cli_env, reports_dir, write_day
 from callops_dagster_tests.fake_slack import SECRET, FakeSlack, Reply
 from callops_dagster_tests.test_slack_delivery import files_containing

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from callops_dagster.defs.delivery import POST_TAG
-from callops_dagster.defs.slack import WEBHOOK_ENV, SlackResource
-from callops_dagster.transforms.slack_posts import ledger_path, read_posts
+from callops_dagster.delivery.assets import POST_TAG
+from callops_dagster.delivery.resources import WEBHOOK_ENV, SlackResource
+from callops_dagster.delivery.ledger import ledger_path, read_posts
 from callops_dagster_tests.conftest import (
     REPORT_FILES,
     TELEMETRY_OFF,

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.contract import REJECTED_COLUMNS
-from callops_dagster.transforms.late_rows import LateRows, late_rows, late_rows_text
-from callops_dagster.transforms.message import DataQuality, quality_line
-from callops_dagster.transforms.slack_blocks import (
+from callops_dagster.contract.sources import REJECTED_COLUMNS
+from callops_dagster.report.late_rows import LateRows, late_rows, late_rows_text
+from callops_dagster.report.message import DataQuality, quality_line
+from callops_dagster.delivery.blocks import (
     ALERT_LINES_MAX,
     FailedCheck,
     FailedStep,
@@ -26,7 +26,7 @@ from callops_dagster.transforms.slack_blocks import (
     overdue_day,
     summary_blocks,
 )
-from callops_dagster.transforms.slack_posts import (
+from callops_dagster.delivery.ledger import (
     CORRECTION,
     POSTED,
     REPOST,

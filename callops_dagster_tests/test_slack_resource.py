@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from callops_dagster.defs.slack import REDACTED, SLACK_SDK_LOGGERS, SlackDeliveryError, SlackResource, redact
-from callops_dagster.settings import Settings, SettingsError
+from callops_dagster.delivery.resources import REDACTED, SLACK_SDK_LOGGERS, SlackDeliveryError, SlackResource, redact
+from callops_dagster.platform.settings import Settings, SettingsError
 from callops_dagster_tests.fake_slack import SECRET, FakeSlack, Reply, closed_port_url
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]
@@ -182,6 +182,7 @@ def test_settings_note_only_whether_the_webhook_is_set():
         Settings.from_env({"CALLOPS_SLACK_POST_BACKFILL": "maybe"})
 
 
+@pytest.mark.slow  # materialises a whole day
 def test_the_code_location_binds_the_webhook_by_env_var_name():
     """definitions.py never holds the URL: with the variable set it binds dg.EnvVar."""
     code = (

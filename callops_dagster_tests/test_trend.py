@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.trend import (
+from callops_dagster.report.trend import (
     MAD_TO_SD,
     compare_with_history,
     day_figures,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from callops_dagster.defs import check_names as checks
+from callops_dagster.contract import check_names as checks
 from callops_dagster_tests.conftest import check_eval, clean_calls, materialize_day, materialized, write_day
 
 SUMMARY = "agent_performance_summary"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from callops_dagster.transforms.contract import (
+from callops_dagster.contract.sources import (
     AGENT_ROSTER,
     BAD_DURATION,
     CALL_LOGS,
@@ -24,45 +24,22 @@ from callops_dagster.transforms.contract import (
     UNKNOWN_STATUS,
     SourceSpec,
 )
-from callops_dagster.transforms.reading import RawTable, read_landing_csv
-from callops_dagster.transforms.validation import (
+from callops_dagster.ingest.validation import (
     Validated,
     validate_agent_roster,
     validate_call_logs,
     validate_disposition_summary,
 )
-
-DAY = dt.date(2025, 4, 28)
-CALL_HEADER = "call_id,agent_id,org_id,installment_id,status,duration,created_ts,call_date"
-DISPOSITION_HEADER = "agent_id,org_id,call_date,login_time"
-ROSTER_HEADER = "agent_id,users_first_name,users_last_name,users_office_location,org_id"
-
-
-def read(tmp_path: Path, spec: SourceSpec, header: str, *records: str) -> RawTable:
-    path = tmp_path / spec.file_name
-    path.write_text("".join(line + "\n" for line in (header, *records)), encoding="utf-8")
-    return read_landing_csv(path, spec)
-
-
-def call(
-    call_id: str = "C1",
-    agent_id: str = "A1",
-    org_id: str = "O1",
-    installment_id: str = "I1",
-    status: str = "completed",
-    duration: str = "60",
-    created_ts: str = "2025-04-28 10:00:00",
-    call_date: str = "2025-04-28",
-) -> str:
-    return ",".join((call_id, agent_id, org_id, installment_id, status, duration, created_ts, call_date))
-
-
-def login(agent_id="A1", org_id="O1", call_date="2025-04-28", login_time="2025-04-28 09:00:00") -> str:
-    return ",".join((agent_id, org_id, call_date, login_time))
-
-
-def person(agent_id="A1", first="Ravi", last="Sharma", office="Pune", org_id="O1") -> str:
-    return ",".join((agent_id, first, last, office, org_id))
+from callops_dagster_tests.helpers import (  # noqa: F401  (test_contract_v2 imports some from here)
+    CALL_HEADER,
+    DAY,
+    DISPOSITION_HEADER,
+    ROSTER_HEADER,
+    call,
+    login,
+    person,
+    read,
+)
 
 
 def calls(tmp_path: Path, *records: str, known=None) -> Validated:

@@ -24,9 +24,9 @@ from callops_dagster.compliance.weekly_assets import (
     weekly_partitions,
 )
 from callops_dagster.definitions import defs
-from callops_dagster.defs.metadata import COLUMN_LINEAGE, COLUMN_SCHEMA, column_lineage
-from callops_dagster.mockdata import generate_day
-from callops_dagster.transforms.columns import TABLES
+from callops_dagster.platform.metadata import COLUMN_LINEAGE, COLUMN_SCHEMA, column_lineage
+from callops_dagster.mock.data import generate_day
+from callops_dagster.contract.columns import TABLES
 from callops_dagster_tests.conftest import (
     asset_metadata,
     ephemeral_instance,
@@ -194,7 +194,7 @@ def test_week_inputs_split_this_week_from_the_previous_and_name_missing_days():
 
 
 def test_week_start_setting_names_the_variable_when_refused():
-    from callops_dagster.settings import Settings, SettingsError
+    from callops_dagster.platform.settings import Settings, SettingsError
 
     assert Settings.from_env({"CALLOPS_WEEK_START": " Sunday "}).week_start == "sunday"
     assert Settings.from_env({}).week_start == "monday"

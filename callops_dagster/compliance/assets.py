@@ -10,10 +10,11 @@ import pandas as pd
 
 from callops_dagster.compliance import rules
 from callops_dagster.compliance.rules import CallingHours
-from callops_dagster.defs import check_names as checks
-from callops_dagster.defs.metadata import OWNERS, counts_md, table_metadata
-from callops_dagster.defs.partitions import check_spec, daily_partitions, partition_day
-from callops_dagster.defs.resources import CallopsConfig
+from callops_dagster.contract import check_names as checks
+from callops_dagster.platform.metadata import OWNERS, counts_md, table_metadata
+from callops_dagster.platform.checks import check_spec
+from callops_dagster.platform.partitions import daily_partitions, partition_day
+from callops_dagster.platform.resources import CallopsConfig
 
 GROUP = "compliance"
 AGENT_COMPLIANCE = "agent_compliance"

@@ -17,7 +17,7 @@ matplotlib.use("Agg")  # before pyplot: no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from callops_dagster.transforms.message import TopPerformer  # noqa: E402
+from callops_dagster.report.message import TopPerformer  # noqa: E402
 
 SIZE_INCHES = (6.4, 4.0)
 DPI = 80  # 512 x 320 px: a few tens of KB

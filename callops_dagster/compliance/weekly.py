@@ -15,8 +15,9 @@ from fractions import Fraction
 
 import pandas as pd
 
-from callops_dagster.transforms.message import day_average_minutes, display_name, top_performer
-from callops_dagster.transforms.metrics import (
+from callops_dagster.contract.calling_rules import WEEKDAYS
+from callops_dagster.report.message import day_average_minutes, display_name, top_performer
+from callops_dagster.report.metrics import (
     AVG_DURATION_PLACES,
     CONNECT_RATE_PLACES,
     average_minutes,
@@ -24,7 +25,6 @@ from callops_dagster.transforms.metrics import (
     round_half_up,
 )
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKLY_COLUMNS: tuple[str, ...] = (
     "week_start",
     "org_id",

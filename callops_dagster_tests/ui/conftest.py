@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from playwright.sync_api import sync_playwright
 
-from callops_dagster.defs import check_names as checks
-from callops_dagster.mockdata import generate_day
+from callops_dagster.contract import check_names as checks
+from callops_dagster.mock.data import generate_day
 from callops_dagster_tests.test_cli import materialize_cli
 from callops_dagster_tests.ui.graphql_ops import (
     ASSET_NODES_QUERY,
@@ -67,7 +67,7 @@ CHECKS = {
 }
 
 # Dagster's freshness check on the summary: unpartitioned, judged against the clock by its own
-# sensor, so it is not part of a day's run (see defs/freshness.py).
+# sensor, so it is not part of a day's run (see report/checks.py).
 FRESHNESS_CHECK = ("agent_performance_summary", "freshness_check")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from callops_dagster.transforms.columns import TABLES
+from callops_dagster.contract.columns import TABLES
 from callops_dagster_tests.ui.conftest import ASSETS, CHECKS, DAY, GROUPS, RANGE
 from callops_dagster_tests.ui.webserver import PROJECT_ROOT, chromium_path
 

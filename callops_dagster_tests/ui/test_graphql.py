@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from callops_dagster.defs import check_names as checks
-from callops_dagster.transforms.columns import TABLES
+from callops_dagster.contract import check_names as checks
+from callops_dagster.contract.columns import TABLES
 from callops_dagster_tests.conftest import CHECKS_PER_DAY, REPORT_FILES, reports_dir
 from callops_dagster_tests.ui.conftest import (
     ASSETS, CHECKS, DAILY_ASSETS, DAY, FRESHNESS_CHECK, GROUPS, JOB, RANGE, materialized_days,

@@ -1,1 +1,0 @@
-"""Dagster wiring: thin assets and checks over ``callops_dagster.transforms``."""

@@ -1,0 +1,56 @@
+"""Which roster a day uses: its own, or the latest earlier one (carried forward when absent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from callops_dagster.contract.sources import AGENT_ROSTER
+from callops_dagster.ingest.reading import RawTable, SourceFileError, read_landing_csv
+from callops_dagster.landing.folder import landed_days, landing_file
+
+
+@dataclass
+class RosterChoice:
+    """The roster a day uses: its own, or the latest earlier one with data rows."""
+
+    table: RawTable
+    roster_day: dt.date
+    skipped: list[str] = field(default_factory=list)  # why earlier candidates were passed over
+
+    def carried_forward(self, day: dt.date) -> bool:
+        return self.roster_day != day
+
+
+def _usable_roster(path: Path, max_bytes: int | None) -> RawTable | None:
+    """The roster at ``path`` if it has data rows; None when absent, empty or header-only."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    table = read_landing_csv(path, AGENT_ROSTER, max_bytes=max_bytes)
+    return table if table.records_read > 0 else None
+
+
+def choose_roster(data_dir: Path, day: dt.date, *, max_bytes: int | None = None) -> RosterChoice:
+    """The day's own roster, or the latest earlier day's roster that has data rows.
+
+    A roster of the day that is present but unusable (a missing column, say) fails the day:
+    carrying forward is for a roster that did not come, not for one that came broken.
+    Earlier rosters that cannot be read are skipped and listed.
+    """
+    own = _usable_roster(landing_file(data_dir, day, AGENT_ROSTER), max_bytes)
+    if own is not None:
+        return RosterChoice(own, day)
+    skipped: list[str] = []
+    for earlier in reversed([d for d in landed_days(data_dir) if d < day]):
+        try:
+            table = _usable_roster(landing_file(data_dir, earlier, AGENT_ROSTER), max_bytes)
+        except SourceFileError as exc:
+            skipped.append(f"{earlier.isoformat()}: {exc}")
+            continue
+        if table is not None:
+            return RosterChoice(table, earlier, skipped)
+    raise SourceFileError(
+        AGENT_ROSTER.file_name,
+        f"no roster with data rows for {day.isoformat()} and none on an earlier day to carry forward",
+    )

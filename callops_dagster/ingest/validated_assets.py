@@ -1,0 +1,238 @@
+"""Validated tables: each file's rows trimmed, typed and deduplicated, and its rejected rows."""
+
+
+from collections.abc import Callable
+
+import dagster as dg
+import pandas as pd
+
+from callops_dagster.contract import check_names as checks
+from callops_dagster.contract.durations import unit_verdict
+from callops_dagster.contract.schemas import SCHEMAS, schema_failures
+from callops_dagster.contract.sources import raw_asset_name
+from callops_dagster.contract.sources import (
+    AGENT_ROSTER,
+    CALL_LOGS,
+    DISPOSITION_SUMMARY,
+    SourceSpec,
+)
+from callops_dagster.contract.sources import CALL_ID_CONFLICT
+from callops_dagster.ingest.validation import (
+    Validated,
+    records_conservation,
+    reported_rejects,
+    validate_agent_roster,
+    validate_call_logs,
+    validate_disposition_summary,
+)
+from callops_dagster.platform.metadata import (
+    OWNERS,
+    counts_md,
+    declared_metadata,
+    latest_partition_metadata,
+    table_metadata,
+)
+from callops_dagster.platform.checks import check_spec
+from callops_dagster.platform.partitions import daily_partitions, partition_day
+from callops_dagster.platform.resources import CallopsConfig
+
+GROUP = "validated"
+Validator = Callable[[pd.DataFrame, dg.AssetExecutionContext, CallopsConfig], Validated]
+
+VALIDATORS: dict[str, Validator] = {
+    CALL_LOGS.name: lambda raw, context, config: validate_call_logs(
+        raw, partition_day(context), config.known_statuses, config.duration_unit, config.timezone
+    ),
+    DISPOSITION_SUMMARY.name: lambda raw, context, config: validate_disposition_summary(
+        raw, partition_day(context), config.timezone
+    ),
+    AGENT_ROSTER.name: lambda raw, context, config: validate_agent_roster(raw),
+}
+DESCRIPTIONS = {
+    CALL_LOGS.name: (
+        "Kept call attempts: trimmed, status lower-cased, one row per call (call_id, org_id, "
+        "agent_id, installment_id; the latest created_ts wins, ties to the later row; calls "
+        "sharing only a call_id are all kept), duration as exact decimal seconds read in "
+        "CALLOPS_DURATION_UNIT (null when not a plain number)."
+    ),
+    DISPOSITION_SUMMARY.name: (
+        "Kept login records: one per (org_id, agent_id, call_date), the earliest login_time "
+        "wins; `present` when that login_time is non-empty."
+    ),
+    AGENT_ROSTER.name: (
+        "Kept roster: one row per (org_id, agent_id), the later row in the file wins; "
+        "agent_name is first and last name joined by a space."
+    ),
+}
+
+
+def rejected_asset_name(spec: SourceSpec) -> str:
+    return f"{spec.name}_rejected"
+
+
+def _check_specs(spec: SourceSpec) -> list[dg.AssetCheckSpec]:
+    extra = CALL_LOGS_CHECKS if spec == CALL_LOGS else []
+    return extra + [
+        check_spec(
+            checks.KEYS_NON_NULL_UNIQUE,
+            spec.name,
+            blocking=True,
+            description=f"Keys ({', '.join(spec.dedupe_key)}) are non-empty and unique (pandera schema).",
+        ),
+        check_spec(
+            checks.RECORDS_CONSERVED,
+            spec.name,
+            blocking=True,
+            description="Records read (the reader's count) = rows kept + rows rejected.",
+        ),
+    ]
+
+
+CALL_LOGS_CHECKS = [
+    check_spec(
+        checks.CALL_ID_CONFLICT,
+        CALL_LOGS.name,
+        description=(
+            "WARN when kept calls of different agents or loans share a call_id (colliding ids: "
+            "all kept, none dropped), with the number of call_ids and a sample."
+        ),
+    ),
+    check_spec(
+        checks.DURATION_UNIT_PLAUSIBLE,
+        CALL_LOGS.name,
+        description=(
+            "WARN when the median of the day's positive durations does not fit "
+            "CALLOPS_DURATION_UNIT (above 60 for minutes, below 20 for seconds)."
+        ),
+    ),
+]
+
+
+def _call_logs_check_results(result: Validated, config: CallopsConfig) -> list[dg.AssetCheckResult]:
+    """The call_logs-only checks: colliding call_ids and the duration unit's plausibility."""
+    conflicts = result.warnings[CALL_ID_CONFLICT]
+    sample = result.samples[CALL_ID_CONFLICT]
+    verdict = unit_verdict(result.kept["duration_s"], config.duration_unit)
+    return [
+        dg.AssetCheckResult(
+            asset_key=CALL_LOGS.name,
+            check_name=checks.CALL_ID_CONFLICT,
+            passed=conflicts == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{conflicts} call_ids shared by different calls (kept)" if conflicts else None,
+            metadata={
+                "call_ids_shared": conflicts,
+                "calls_with_shared_ids": int(result.kept["call_id"].duplicated(keep=False).sum()),
+                "sample": dg.MetadataValue.md(sample.to_markdown(index=False) if len(sample) else "_none_"),
+            },
+        ),
+        dg.AssetCheckResult(
+            asset_key=CALL_LOGS.name,
+            check_name=checks.DURATION_UNIT_PLAUSIBLE,
+            passed=verdict.passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=verdict.text,
+            metadata={
+                "duration_unit": config.duration_unit,
+                "positive_durations": verdict.positive_durations,
+                "median_duration": verdict.median if verdict.median is not None else float("nan"),
+                "summary": verdict.text,
+            },
+        ),
+    ]
+
+
+def _check_results(
+    spec: SourceSpec, result: Validated, records_read: int, config: CallopsConfig
+) -> list[dg.AssetCheckResult]:
+    """The validated table's checks: keys (pandera), the call_logs-only ones, conservation."""
+    failures = schema_failures(result.kept, SCHEMAS[spec.name])
+    conservation = records_conservation(records_read, result)
+    return [
+        dg.AssetCheckResult(
+            asset_key=spec.name,
+            check_name=checks.KEYS_NON_NULL_UNIQUE,
+            passed=failures.empty,
+            metadata={
+                "failure_cases": len(failures),
+                "sample": dg.MetadataValue.md(
+                    failures.head(10).astype(str).to_markdown(index=False) if len(failures) else "_none_"
+                ),
+            },
+        ),
+        *(_call_logs_check_results(result, config) if spec == CALL_LOGS else []),
+        dg.AssetCheckResult(
+            asset_key=spec.name,
+            check_name=checks.RECORDS_CONSERVED,
+            passed=conservation["difference"] == 0,
+            metadata=conservation,
+        ),
+    ]
+
+
+def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    """The validated table of one file and its rejected rows, with their checks."""
+    rejected_name = rejected_asset_name(spec)
+
+    @dg.multi_asset(
+        name=f"validate_{spec.name}",
+        partitions_def=daily_partitions,
+        ins={"raw": dg.AssetIn(raw_asset_name(spec))},
+        outs={
+            spec.name: dg.AssetOut(
+                group_name=GROUP,
+                kinds={"pandas", "parquet"},
+                owners=OWNERS,
+                metadata=declared_metadata(spec.name),
+                description=DESCRIPTIONS[spec.name],
+            ),
+            rejected_name: dg.AssetOut(
+                group_name=GROUP,
+                kinds={"pandas", "parquet"},
+                owners=OWNERS,
+                metadata=declared_metadata(rejected_name),
+                description=(
+                    f"Rows of {spec.file_name} that broke a row rule: row_number, reason "
+                    "code (the first rule broken) and raw values."
+                ),
+            ),
+        },
+        check_specs=_check_specs(spec),
+    )
+    def validate(context: dg.AssetExecutionContext, callops: CallopsConfig, raw: pd.DataFrame):
+        result = VALIDATORS[spec.name](raw, context, callops)
+        upstream = latest_partition_metadata(context, raw_asset_name(spec))
+        records_read = int(upstream["records_read"])
+        carried = bool(upstream.get("carried_forward", False))
+        reported = reported_rejects(result, carried)
+        by_reason = result.rejected_by_reason()
+        yield dg.Output(
+            result.kept,
+            output_name=spec.name,
+            metadata=table_metadata(
+                result.kept,
+                spec.name,
+                rows_rejected=len(result.rejected),
+                rejected_by_reason=counts_md(by_reason, "reason"),
+                warnings=counts_md(result.warnings, "warning"),
+                **{f"warning_{k}": v for k, v in result.warnings.items()},
+            ),
+        )
+        yield dg.Output(
+            reported,
+            output_name=rejected_name,
+            metadata=table_metadata(
+                reported,
+                rejected_name,
+                rejected_by_reason=counts_md(reported["reason"].value_counts().to_dict(), "reason"),
+                **({"note": f"roster carried forward from {upstream['roster_day']}; its rejects belong to that day"} if carried else {}),
+            ),
+        )
+        yield from _check_results(spec, result, records_read, callops)
+
+    return validate
+
+
+validated_assets = [
+    build_validated_asset(spec) for spec in (CALL_LOGS, AGENT_ROSTER, DISPOSITION_SUMMARY)
+]

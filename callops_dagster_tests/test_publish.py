@@ -1,0 +1,64 @@
+"""A publish stopped between its writes leaves the day's previous reports whole (layer 1).
+
+The failure is injected at each point of ``publish_reports`` where a killed process could stop:
+before or after each report file is written to the staging folder, before the staging folder
+is renamed into place, and before the day's link is swapped. ``test_hardening`` keeps one real
+SIGKILL of a whole run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from callops_dagster.report import publish
+
+DAY = "2025-04-28"
+OLD = {"slack_message.txt": "old message\n", "agent_performance_summary.csv": "a\n1\n", "rejected_rows.csv": "r\n"}
+NEW = {"slack_message.txt": "new message\n", "agent_performance_summary.csv": "a\n2\n", "rejected_rows.csv": "r\nx\n"}
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: not an Exception, so nothing on the way catches it."""
+
+
+def shown(reports_root: Path) -> dict[str, str]:
+    folder = reports_root / DAY
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(
+    ("files_written", "rename_dies"),
+    [(0, None), (1, None), (2, None), (3, "staging folder"), (3, "day link")],
+    ids=["before-first-file", "after-one-file", "after-two-files", "before-folder-rename", "before-link-swap"],
+)
+def test_a_publish_killed_part_way_leaves_the_old_reports(tmp_path, monkeypatch, files_written, rename_dies):
+    root = tmp_path / "reports"
+    publish.publish_reports(root, DAY, OLD)
+    real_write, real_replace = publish.write_atomic, os.replace
+    written = []
+
+    def write(path, content):
+        if len(written) == files_written:
+            raise Killed
+        written.append(path)
+        return real_write(path, content)
+
+    def replace(src, dst):
+        staging = Path(src).name.startswith(".staging-")
+        if (rename_dies == "staging folder" and staging) or (rename_dies == "day link" and Path(dst) == root / DAY):
+            raise Killed
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(publish, "write_atomic", write)
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(Killed):
+        publish.publish_reports(root, DAY, NEW)
+    monkeypatch.undo()
+
+    assert len(written) == files_written
+    assert shown(root) == OLD
+    publish.publish_reports(root, DAY, NEW)  # the next run publishes the new set whole
+    assert shown(root) == NEW
