@@ -233,7 +233,7 @@ def test_parseable_login_beats_unparseable(tmp_path):
 
 
 def test_minutes_are_the_default_unit_and_kept_as_exact_seconds(tmp_path):
-    result = calls(tmp_path, call(duration="5.68"))
+    result = validate_call_logs(read(tmp_path, CALL_LOGS, CALL_HEADER, call(duration="5.68")).frame, DAY)
     assert result.kept["duration_s"].tolist() == [Decimal("340.80")]
 
 

@@ -9,6 +9,8 @@ import pytest
 from callops_dagster.contract import check_names as checks
 from callops_dagster_tests.conftest import check_eval, clean_calls, materialize_day, materialized, write_day
 
+SECONDS = {"duration_unit": "seconds"}  # clean_calls' durations are seconds
+
 SUMMARY = "agent_performance_summary"
 WEEK = ["2025-04-24", "2025-04-25", "2025-04-26", "2025-04-27"]
 DAY = "2025-04-28"
@@ -35,9 +37,9 @@ def week(tmp_path_factory):
     results = {}
     for day in WEEK:
         write_day(data_dir, day)
-        results[day] = materialize_day(data_dir, day, instance)
+        results[day] = materialize_day(data_dir, day, instance, **SECONDS)
     write_day(data_dir, DAY, calls=clean_calls(DAY)[:2])
-    results[DAY] = materialize_day(data_dir, DAY, instance)
+    results[DAY] = materialize_day(data_dir, DAY, instance, **SECONDS)
     yield data_dir, instance, results
     instance.dispose()
 
@@ -97,9 +99,9 @@ def test_a_collapse_in_calls_warns_without_blocking(week):
 
 def test_the_threshold_and_minimum_history_come_from_the_config(week, tmp_path):
     data_dir, instance, _ = week
-    lenient = materialize_day(data_dir, DAY, instance, trend_deviations=10.0)
+    lenient = materialize_day(data_dir, DAY, instance, trend_deviations=10.0, **SECONDS)
     assert trend(lenient).passed
-    strict_history = materialize_day(data_dir, DAY, instance, trend_min_history=6)
+    strict_history = materialize_day(data_dir, DAY, instance, trend_min_history=6, **SECONDS)
     evaluation = trend(strict_history)
     assert evaluation.passed
     assert "too little history: 4" in evaluation.metadata["note"].value

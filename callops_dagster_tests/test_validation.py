@@ -43,10 +43,12 @@ from callops_dagster_tests.helpers import (  # noqa: F401  (test_contract_v2 imp
 
 
 def calls(tmp_path: Path, *records: str, known=None) -> Validated:
+    """The call rules on ``records``; these tests' durations are seconds (contract v2's
+    ``CALLOPS_DURATION_UNIT=seconds``; the default unit, minutes, is tested in test_contract_v2)."""
     raw = read(tmp_path, CALL_LOGS, CALL_HEADER, *records)
     if known is None:
-        return validate_call_logs(raw.frame, DAY)
-    return validate_call_logs(raw.frame, DAY, known)
+        return validate_call_logs(raw.frame, DAY, duration_unit="seconds")
+    return validate_call_logs(raw.frame, DAY, known, duration_unit="seconds")
 
 
 def logins(tmp_path: Path, *records: str) -> Validated:
@@ -243,7 +245,8 @@ def test_latest_created_ts_wins_when_later_in_file(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad_ts", ["", "garbage", "2025-04-28T23:00:00", "2025-04-28 25:00:00", "2025-04-28 23:00"]
+    # (v2) "2025-04-28T23:00:00" and "2025-04-28 23:00" are valid forms now: test_contract_v2
+    "bad_ts", ["", "garbage", "2025-04-28t23:00:00", "2025-04-28 25:00:00", "28/04/2025 23:00"]
 )
 def test_unparseable_created_ts_counts_as_oldest(tmp_path, bad_ts):
     result = calls(
@@ -368,7 +371,9 @@ def test_warnings_count_only_kept_rows(tmp_path):
         call(call_id="C9", call_date="", status="ringing", duration="abc", installment_id=""),
     )
     assert len(result.kept) == 1
-    assert result.warnings == {UNKNOWN_STATUS: 1, BAD_DURATION: 1, MISSING_INSTALLMENT_ID: 1}
+    assert result.warnings == {
+        UNKNOWN_STATUS: 1, BAD_DURATION: 1, MISSING_INSTALLMENT_ID: 1, "bad_created_ts": 0, "call_id_conflict": 0
+    }
 
 
 # --- disposition_summary ------------------------------------------------------------------
@@ -528,7 +533,7 @@ def test_conservation_on_a_messy_call_file(tmp_path):
         call(call_id="C7", call_date="2025-04-27"),
         call(call_id="C1"),
         call(call_id="C8", duration="60"),
-        call(call_id="C8", status="weird", duration="abc", installment_id=""),
+        call(call_id="C8", status="weird", duration="abc"),  # the same call (v2 identity), newer
         call(call_id="C9") + ",surplus",
         call(call_id="NA"),
     )

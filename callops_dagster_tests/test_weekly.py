@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from callops_dagster.compliance import weekly
-from callops_dagster.compliance.weekly_assets import (
+from callops_dagster.weekly.assets import (
     WEEKLY,
     WEEKLY_FILE,
     WEEKLY_MESSAGE_FILE,
