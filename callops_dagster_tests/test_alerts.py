@@ -73,14 +73,21 @@ def test_a_clean_run_and_a_warn_only_run_give_no_alert(data_dir, instance):
     write_day(data_dir, DAY)
     assert materialize_day(data_dir, DAY, instance).success
     golden = copy_golden(data_dir.parent / "golden")
-    assert materialize_day(golden, GOLDEN_DAY, instance).success  # five WARN checks fail
+    golden_run = materialize_day(golden, GOLDEN_DAY, instance, duration_unit="seconds")
+    assert golden_run.success  # only WARN checks fail
     with FakeSlack() as slack:
         result = tick(instance, webhook(slack.url))
         assert slack.requests == []
         assert AlertCursor.parse(result.cursor).after > 0  # moved past both runs
         tick(instance, webhook(slack.url, alert_on_warn=True))
-    [alert] = slack.requests  # only the golden run has failed checks
-    assert "checks failed" in alert.text and "late_rows WARN: earlier_days=1, late_rows=1" in alert.text
+    # Both runs have failed WARN checks: the clean day's seven-day contact window is incomplete
+    # (the six days before it never landed), and the golden day has late rows too.
+    assert len(slack.requests) == 2, [a.text for a in slack.requests]
+    [golden_alert] = [a for a in slack.requests if f"run {golden_run.run_id[:8]}" in a.text]
+    [clean_alert] = [a for a in slack.requests if a is not golden_alert]
+    assert "checks failed" in golden_alert.text
+    assert "• raw_call_logs › duplicate_keys WARN: rows_with_duplicate_keys=6" in golden_alert.text
+    assert clean_alert.text.splitlines()[1:] == ["• loan_contact_frequency › contact_window_complete WARN: days_missing=6"]
 
 
 def test_a_run_failing_for_another_reason_names_the_step(data_dir, instance):
