@@ -38,7 +38,10 @@ from callops_dagster.delivery.resources import SlackResource
 TESTS_DIR = Path(__file__).parent
 GOLDEN_FIXTURE = TESTS_DIR / "fixtures" / "golden-2025-04-28"
 GOLDEN_DAY = "2025-04-28"
-REPORT_FILES = ("agent_performance_summary.csv", "slack_message.txt", "rejected_rows.csv")
+REPORT_FILES = (
+    "agent_performance_summary.csv", "slack_message.txt", "rejected_rows.csv",
+    "agent_compliance.csv", "loan_contact_frequency.csv", "agent_summary.png",
+)
 TELEMETRY_OFF = {"telemetry": {"enabled": False}}
 
 # Every daily asset of the code location, as definitions.py hands them to dg.Definitions (a
@@ -193,9 +196,22 @@ def check_eval(result: dg.ExecuteInProcessResult, asset: str, check: str):
     return evals[(asset, check)]
 
 
-def failed_checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetCheckSeverity]:
-    """The failing checks of the run and their severities."""
-    return {k: e.severity for k, e in check_evaluations(result).items() if not e.passed}
+# A test day runs alone, so the six days before it in its seven-day contact window never landed
+# and this WARN fails on every such run; the tests of the window assert it themselves
+# (test_compliance_assets.py), the others leave it out of their exact lists.
+LONE_DAY_WINDOW = ("loan_contact_frequency", "contact_window_complete")
+
+
+def failed_checks(
+    result: dg.ExecuteInProcessResult, include_window: bool = False
+) -> dict[tuple[str, str], dg.AssetCheckSeverity]:
+    """The failing checks of the run and their severities (without the contact-window WARN of a
+    lone day unless ``include_window``)."""
+    return {
+        k: e.severity
+        for k, e in check_evaluations(result).items()
+        if not e.passed and (include_window or k != LONE_DAY_WINDOW)
+    }
 
 
 def step_failure_messages(result: dg.ExecuteInProcessResult) -> dict[str, str]:

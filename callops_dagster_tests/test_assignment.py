@@ -85,7 +85,7 @@ def test_every_call_is_kept_and_parsed(assignment_run):
 
 def test_only_the_call_id_conflict_and_compliance_checks_warn(assignment_run):
     _, result = assignment_run
-    assert set(failed_checks(result)) == {
+    assert set(failed_checks(result, include_window=True)) == {
         ("call_logs", "call_id_conflict"),
         ("agent_compliance", "calls_within_hours"),  # 283 calls outside 08:00-19:00
         ("loan_contact_frequency", "contact_window_complete"),  # the six days before never landed

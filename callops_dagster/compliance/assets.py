@@ -11,7 +11,7 @@ import pandas as pd
 from callops_dagster.compliance import rules
 from callops_dagster.compliance.rules import CallingHours
 from callops_dagster.contract import check_names as checks
-from callops_dagster.platform.metadata import OWNERS, counts_md, table_metadata
+from callops_dagster.platform.metadata import OWNERS, counts_md, declared_metadata, table_metadata
 from callops_dagster.platform.checks import check_spec
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
@@ -28,6 +28,7 @@ SAMPLE_LOANS = 10
     group_name=GROUP,
     kinds={"pandas", "parquet", "csv"},
     owners=OWNERS,
+    metadata=declared_metadata(AGENT_COMPLIANCE),
     ins={"agent_performance_summary": dg.AssetIn(), "call_logs": dg.AssetIn(), "disposition_summary": dg.AssetIn()},
     check_specs=[
         check_spec(
@@ -58,7 +59,7 @@ def agent_compliance(
     hours = CallingHours.parse(callops.calling_hours)
     table = rules.agent_compliance(agent_performance_summary, call_logs, disposition_summary, hours)
     totals = {c: int(table[c].sum()) for c in ("calls_outside_hours", "calls_unknown_time", "calls_before_login")}
-    yield dg.Output(table, metadata=table_metadata(table, calling_hours=str(hours), **totals))
+    yield dg.Output(table, metadata=table_metadata(table, AGENT_COMPLIANCE, calling_hours=str(hours), **totals))
     keys = ["call_date", "org_id", "agent_id"]
     same = table.loc[:, keys].reset_index(drop=True).equals(agent_performance_summary.loc[:, keys].reset_index(drop=True))
     yield dg.AssetCheckResult(
@@ -102,6 +103,7 @@ def _window_tables(context: dg.AssetExecutionContext, loaded: object) -> dict[st
     group_name=GROUP,
     kinds={"pandas", "parquet", "csv"},
     owners=OWNERS,
+    metadata=declared_metadata(LOAN_CONTACT_FREQUENCY),
     ins={
         "call_logs": dg.AssetIn(
             partition_mapping=dg.TimeWindowPartitionMapping(
@@ -144,6 +146,7 @@ def loan_contact_frequency(context: dg.AssetExecutionContext, callops: CallopsCo
         table,
         metadata=table_metadata(
             table,
+            LOAN_CONTACT_FREQUENCY,
             window_days_used=len(window) - len(missing),
             window_days_missing=", ".join(missing) or "none",
             loans_over_limit=len(over),

@@ -226,6 +226,37 @@ def _weekly() -> tuple[Column, ...]:
     )
 
 
+def _agent_compliance() -> tuple[Column, ...]:
+    """agent_compliance (compliance/rules.py): the summary's keys, the kept calls' times."""
+    keyed = _derived_from("agent_performance_summary")
+    created, login = _of(CALLS, "created_ts"), _of(LOGINS, "login_ts")
+    return (
+        keyed("call_date", STRING, "The partition's day."),
+        keyed("org_id", STRING, "Organisation."),
+        keyed("agent_id", STRING, "Agent."),
+        keyed("agent_name", STRING, "As in the summary."),
+        Column("calls_outside_hours", INTEGER, "Calls whose local time is outside CALLOPS_CALLING_HOURS.", created),
+        Column("calls_unknown_time", INTEGER, "Calls whose created_ts is unparseable or empty.", created),
+        Column("calls_before_login", INTEGER, "Calls earlier than the agent-day's kept login.", (*created, *login)),
+        Column("first_call_at", STRING, "Earliest parseable call time, HH:MM:SS; empty when none.", created),
+        Column("last_call_at", STRING, "Latest parseable call time, HH:MM:SS; empty when none.", created),
+    )
+
+
+def _loan_contact_frequency() -> tuple[Column, ...]:
+    """loan_contact_frequency (compliance/rules.py): the kept calls of the seven-day window."""
+    call = _derived_from(CALLS)
+    return (
+        call("org_id", STRING, "Organisation of the loan."),
+        call("installment_id", STRING, "The loan (non-empty installment_id)."),
+        call("attempts_7d", INTEGER, "Kept calls to the loan in the seven days ending on the day.", "call_id"),
+        call("days_called_7d", INTEGER, "Distinct call dates among them.", "call_date"),
+        call("agents_7d", INTEGER, "Distinct agent_ids among them.", "agent_id"),
+        call("last_called_at", STRING, "Latest parseable created_ts in the window; empty when none.", "created_ts"),
+        call("over_limit", INTEGER, "1 when attempts_7d > CALLOPS_MAX_ATTEMPTS_7D, else 0.", "call_id"),
+    )
+
+
 TABLES: dict[str, tuple[Column, ...]] = {
     **{f"raw_{spec.name}": _raw_table(spec) for spec in SOURCES},
     CALL_LOGS.name: _validated_call_logs(),
@@ -240,6 +271,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
     DAY: _agent_day(),
     "agent_performance_summary": _summary(),
     "agent_weekly_summary": _weekly(),
+    "agent_compliance": _agent_compliance(),
+    "loan_contact_frequency": _loan_contact_frequency(),
 }
 
 
