@@ -40,9 +40,17 @@ from callops_dagster_tests.test_safe_text import big_fields, payload_texts, unes
 DAY = "2025-04-28"
 EXAMPLE = TESTS_DIR / "fixtures" / "assignment-2025-04-28"
 HOSTILE_NAME = '<!channel> =HYPERLINK("http://x.example/?a=1")'
-REPORT_CSVS = ("agent_performance_summary.csv", "rejected_rows.csv")
+SUMMARY_CSV = "agent_performance_summary.csv"
+REPORT_CSVS = {  # every CSV under reports/<day>/ and the warehouse table it shows
+    "agent_performance_summary.csv": "agent_performance_summary",
+    "rejected_rows.csv": "rejected_rows",
+    "agent_compliance.csv": "agent_compliance",
+    "loan_contact_frequency.csv": "loan_contact_frequency",
+}
 # Columns of the report CSVs that are numbers (never prefixed).
-NUMERIC = {"row_number", "total_calls", "unique_loans_contacted", "connect_rate", "avg_call_duration_min", "presence"}
+NUMERIC = {"row_number", "total_calls", "unique_loans_contacted", "connect_rate", "avg_call_duration_min", "presence",
+           "calls_outside_hours", "calls_unknown_time", "calls_before_login", "attempts_7d", "days_called_7d",
+           "agents_7d", "over_limit"}
 DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
 CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # all but "\n"
 
@@ -85,7 +93,7 @@ def test_the_sample_day_with_a_hostile_roster_row(data_dir, instance):
     # the message file keeps the name exactly; the report cell is prefixed; the warehouse exact
     message = (reports_dir(data_dir, DAY) / "slack_message.txt").read_text(encoding="utf-8")
     assert f"Top Performer: {HOSTILE_NAME} " in message
-    summary = list(csv.DictReader(io.StringIO((reports_dir(data_dir, DAY) / REPORT_CSVS[0]).read_text(encoding="utf-8"), newline="")))
+    summary = list(csv.DictReader(io.StringIO((reports_dir(data_dir, DAY) / SUMMARY_CSV).read_text(encoding="utf-8"), newline="")))
     [row] = [r for r in summary if r["agent_name"].startswith("<!channel>")]
     assert row["office_location"] == "'@Mumbai"
     warehouse = pd.read_parquet(warehouse_file(data_dir, "agent_performance_summary", DAY))
@@ -178,7 +186,7 @@ def summary_orgs(data_dir: Path) -> set[str]:
 
 
 def assert_reports_parse_and_are_safe(data_dir: Path) -> None:
-    for name, asset in zip(REPORT_CSVS, ("agent_performance_summary", "rejected_rows")):
+    for name, asset in REPORT_CSVS.items():
         header, *rows = read_rows(reports_dir(data_dir, DAY) / name)
         warehouse = pd.read_parquet(warehouse_file(data_dir, asset, DAY))
         assert len(rows) == len(warehouse), name
@@ -221,9 +229,10 @@ def test_hostile_text_reaches_reports_and_slack_only_in_its_safe_form(tmp_path_f
         result, request = materialize_hostile_day(data_dir, instance)
         message = (reports_dir(data_dir, DAY) / "slack_message.txt").read_text(encoding="utf-8")
         # no name or id breaks the message's lines (nor fakes one)
-        labels = ["Agent Summary for", "Top Performer: ", "Total Active Agents: ", "Average Duration: ", "Data quality: "]
-        assert [line.startswith(label) for line, label in zip(message.splitlines(), labels)] == [True] * 5
-        assert len(message.splitlines()) == 5 + len(summary_orgs(data_dir))
+        labels = ["Agent Summary for", "Top Performer: ", "Total Active Agents: ", "Average Duration: ",
+                  "Data quality: ", "Compliance: "]
+        assert [line.startswith(label) for line, label in zip(message.splitlines(), labels)] == [True] * 6
+        assert len(message.splitlines()) == 6 + len(summary_orgs(data_dir))
         assert_slack_payload_safe(request.payload, message)
         assert_reports_parse_and_are_safe(data_dir)
         # conservation: every record read is kept or rejected, and every kept call is counted
@@ -247,6 +256,6 @@ def test_a_one_megabyte_name_fits_slack_and_stays_whole_in_the_csv(data_dir, ins
     assert_slack_payload_safe(request.payload, "")
     assert request.text.splitlines()[1].startswith("Top Performer: &lt;!here&gt;NNN")
     assert request.text.splitlines()[1].endswith("NNN =x (100% connect rate)")
-    [row] = [r for r in read_rows(reports_dir(data_dir, DAY) / REPORT_CSVS[0]) if r[2] == "A9"]
+    [row] = [r for r in read_rows(reports_dir(data_dir, DAY) / SUMMARY_CSV) if r[2] == "A9"]
     assert row[3:5] == [f"{name} =x", "'@Pune"]  # whole, and not formula-like (it begins with <)
     assert (reports_dir(data_dir, DAY) / "slack_message.txt").read_text(encoding="utf-8").count(name) == 1

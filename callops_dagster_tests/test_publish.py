@@ -62,3 +62,19 @@ def test_a_publish_killed_part_way_leaves_the_old_reports(tmp_path, monkeypatch,
     assert shown(root) == OLD
     publish.publish_reports(root, DAY, NEW)  # the next run publishes the new set whole
     assert shown(root) == NEW
+
+
+def test_csv_text_quotes_a_bare_carriage_return_and_parses_back():
+    """A name holding a bare ``\\r`` stays one cell (Python 3.11's csv writer would not quote it)."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    from callops_dagster.report.publish import csv_text
+
+    frame = pd.DataFrame({"name": ["a\rb", "p,q", 'say "hi"', "", None], "calls": [1, 2, 3, 4, 5]})
+    text = csv_text(frame, numeric=["calls"])
+    assert text.startswith('name,calls\n"a\rb",1\n"p,q",2\n"say ""hi""",3\n,4\n,5\n')
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[1:] == [["a\rb", "1"], ["p,q", "2"], ['say "hi"', "3"], ["", "4"], ["", "5"]]

@@ -29,9 +29,31 @@ def for_people(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.DataFrame
     return spreadsheet_safe(frame, leave=numeric)
 
 
+# A field is quoted when it holds the delimiter, a quote or a line break of either kind.
+_NEEDS_QUOTES = r'[,"\r\n]'
+
+
+def _csv_field(values: pd.Series) -> pd.Series:
+    """Each value as one RFC 4180 field: missing is empty, quoted only when needed."""
+    text = values.astype("string").fillna("")
+    quoted = '"' + text.str.replace('"', '""', regex=False) + '"'
+    return text.where(~text.str.contains(_NEEDS_QUOTES, regex=True), quoted)
+
+
 def csv_text(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> str:
-    """RFC 4180 CSV with LF line ends and empty fields for missing values, for people."""
-    return for_people(frame, numeric).to_csv(index=False, lineterminator="\n")
+    """RFC 4180 CSV with LF line ends and empty fields for missing values, for people.
+
+    Written field by field rather than by ``DataFrame.to_csv``: with LF line ends Python's csv
+    writer (3.11) leaves a bare carriage return unquoted, and a spreadsheet or a CSV reader
+    then splits the row there (a name holding ``\r`` would shift every cell after it).
+    """
+    safe = for_people(frame, numeric)
+    header = ",".join(_csv_field(pd.Series(list(map(str, safe.columns)))))
+    if safe.empty:
+        return header + "\n"
+    fields = [_csv_field(safe[column]) for column in safe.columns]
+    rows = fields[0].str.cat(fields[1:], sep=",") if len(fields) > 1 else fields[0]
+    return header + "\n" + "\n".join(rows.tolist()) + "\n"
 
 
 def rejected_rows_csv_text(rejected: pd.DataFrame) -> str:
