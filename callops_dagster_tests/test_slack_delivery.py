@@ -66,6 +66,7 @@ def test_the_newest_day_posts_blocks_and_text(data_dir, instance, monkeypatch):
     ]
     assert fields["fields"][1] == {"type": "plain_text", "text": "Asha Rao (60% connect rate)"}
     assert context["elements"][0]["text"].startswith("Data quality: 0 of 14 rows rejected")
+    assert context["elements"][1]["text"].startswith("Compliance: 0 calls outside 08:00-19:00")
     assert orgs["text"]["text"].startswith("ORG1: 2 active agents")
     meta = asset_metadata(result, "slack_summary")
     assert (meta["slack_delivery"], meta["slack_attempts"]) == ("posted", 1)

@@ -53,10 +53,13 @@ def correction_text(text: str) -> str:
     return f"{first} {CORRECTION}{newline}{rest}"
 
 
+COMPLIANCE_PREFIX = "Compliance: "
+
+
 def summary_blocks(text: str) -> list[dict[str, Any]]:
     """Block Kit for the day's message: a header (line 1), a label and a value per figure
-    (lines 2-4, ``Label: value``), a context line with the data quality (line 5) and the
-    per-org lines. Every text that can hold source text is plain_text (mrkdwn only for our
+    (lines 2-4, ``Label: value``), a context with the data quality (line 5) and the
+    ``Compliance:`` line (line 6, when present), then the per-org lines. Every text that can hold source text is plain_text (mrkdwn only for our
     own bold labels), so a name like ``*bold*`` or `` `code` `` is shown as written."""
     lines = text.splitlines()
     if not lines:
@@ -69,10 +72,12 @@ def summary_blocks(text: str) -> list[dict[str, Any]]:
         fields.append(plain_text(value, FIELD_MAX))
     if fields:
         blocks.append({"type": "section", "fields": fields})
-    if len(lines) > 4:
-        blocks.append({"type": "context", "elements": [plain_text(lines[4], FIELD_MAX)]})
-    if len(lines) > 5:
-        orgs = slack_lines("\n".join(lines[5:]), FIELD_MAX, TEXT_MAX, TAIL)
+    # The data-quality line and, when there is one, the Compliance: line are the context.
+    notes = lines[4:5] + [line for line in lines[5:6] if line.startswith(COMPLIANCE_PREFIX)]
+    if notes:
+        blocks.append({"type": "context", "elements": [plain_text(line, FIELD_MAX) for line in notes]})
+    if len(lines) > 4 + len(notes):
+        orgs = slack_lines("\n".join(lines[4 + len(notes):]), FIELD_MAX, TEXT_MAX, TAIL)
         blocks.append({"type": "section", "text": {"type": "plain_text", "text": orgs}})
     return blocks
 
