@@ -209,8 +209,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    # Six groups: a larger screen keeps the whole graph at a zoom that still shows the names.
-    context = browser.new_context(viewport={"width": 2560, "height": 1440})
+    context = browser.new_context(viewport={"width": 3840, "height": 2160})
     # Navigation collapsed, and asset nodes showing checks, partitions and kinds only, so the
     # whole graph fits on one screen.
     context.add_init_script(
