@@ -126,7 +126,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 # Per-partition asset checks in the design: 4 per landing file, 2 per validated table,
 # 2 more on call_logs (call_id_conflict, duration_unit_plausible), 2 on agent_day,
-# 1 on rejected_rows (late_rows), 5 on the summary (4 rules + trend).
+# 1 on rejected_rows (late_rows), 5 on the summary (4 rules + trend), 2 on agent_compliance
+# and 2 on loan_contact_frequency: 12 + 6 + 2 + 2 + 1 + 5 + 4 = 32.
 CHECKS_PER_DAY = 32
 
 
