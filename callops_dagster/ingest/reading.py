@@ -55,10 +55,6 @@ class RawTable:
     bytes: int
     extra_columns: list[str] = field(default_factory=list)
 
-    @property
-    def malformed_rows(self) -> int:
-        return int(self.frame[RAW_TEXT].notna().sum())
-
 
 def normalise_header(name: str) -> str:
     """Header names match after trimming white space and ignoring case."""

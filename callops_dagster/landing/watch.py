@@ -92,15 +92,6 @@ def files_fingerprint(files: tuple[LandedFile, ...]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def day_fingerprint(folder: Path) -> str | None:
-    """A short hash of name, size and mtime of the day's files; None while a required one is missing.
-
-    The roster takes part when present, so a roster dropped or corrected later is a re-drop too.
-    """
-    files = landed_files(folder)
-    return None if files is None else files_fingerprint(files)
-
-
 def run_key(day: str, fingerprint: str) -> str:
     """Dagster keeps run keys forever: the fingerprint makes a re-drop a new key."""
     return f"{day}:{fingerprint}"
