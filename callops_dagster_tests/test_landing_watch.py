@@ -99,13 +99,16 @@ def test_run_key_carries_the_fingerprint():
     assert run_key(DAY, "abc") == "2025-04-28:abc"
 
 
-def test_cursor_round_trips_and_rejects_foreign_text():
+def test_cursor_round_trips():
     state = WatchState({"2025-04-27": "aa"}, {"2025-04-28": "bb"})
     assert WatchState.from_json(state.to_json()) == state
     assert WatchState.from_json(None) == WatchState()
-    for bad in ("not json", "[1]", '{"version": 99}', '{"version": 1, "seen": {"d": 1}}'):
-        with pytest.raises(ValueError):
-            WatchState.from_json(bad)
+
+
+@pytest.mark.parametrize("bad", ["not json", "[1]", '{"version": 99}', '{"version": 1, "seen": {"d": 1}}'])
+def test_cursor_rejects_foreign_text(bad):
+    with pytest.raises(ValueError):
+        WatchState.from_json(bad)
 
 
 def test_a_new_day_runs_on_the_second_unchanged_look(tmp_path):
