@@ -17,14 +17,15 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import pytest
+from click.testing import CliRunner
 from upath import UPath
 
 import callops_dagster.platform.storage as storage
-from callops_dagster.cli import Refusal, data_dir_of, use_instance
+from callops_dagster.cli import Refusal, data_dir_of, main, use_instance
 from callops_dagster.contract.sources import SOURCES
 from callops_dagster.definitions import defs
 from callops_dagster.delivery.ledger import Post, ledger_path, read_posts, record_post
-from callops_dagster.ingest.intake import land_files
+from callops_dagster.ingest.intake import IntakeError, land_files
 from callops_dagster.landing.watch import WatchState, day_fingerprint, scan_landing
 from callops_dagster.platform.files import write_atomic
 from callops_dagster.platform.resources import CallopsConfig
@@ -176,6 +177,32 @@ def test_the_slack_ledger_is_one_object_replaced_whole(s3, prefix):
     record_post(path, first)
     assert record_post(path, second) == [first, second]
     assert keys(s3, prefix) == [f"slack/posted/{DAY}.json"] and read_posts(path) == [first, second]
+
+
+def test_landing_a_day_in_the_bucket_keeps_the_same_files_and_replaces_only_when_asked(s3, prefix, tmp_path):
+    day = dt.date.fromisoformat(DAY)
+    given = {spec: SAMPLE / spec.file_name for spec in SOURCES}
+    assert land_files(storage.data_path(prefix), day, given) == "land"
+    assert land_files(storage.data_path(prefix), day, given) == "keep"
+    changed = tmp_path / "calls.csv"
+    changed.write_bytes((SAMPLE / "call_logs.csv").read_bytes() + b"\n")
+    other = {**given, SOURCES[0]: changed}
+    with pytest.raises(IntakeError, match="already landed with other files \\(call_logs.csv differs\\)"):
+        land_files(storage.data_path(prefix), day, other)
+    assert land_files(storage.data_path(prefix), day, other, replace=True) == "replace"
+    assert keys(s3, prefix) == sorted(f"landing/{DAY}/{spec.file_name}" for spec in SOURCES)
+    assert UPath(f"{prefix}/landing/{DAY}/call_logs.csv").read_bytes() == changed.read_bytes()
+
+
+def test_callops_mock_writes_generated_days_into_the_bucket(s3, prefix, monkeypatch):
+    monkeypatch.setenv("CALLOPS_DATA_DIR", "")
+    args = ["mock", "--start", "2025-04-21", "--days", "2", "--calls", "30", "--data-dir", prefix]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    assert keys(s3, prefix) == sorted(
+        f"landing/{day}/{spec.file_name}" for day in ("2025-04-21", "2025-04-22") for spec in SOURCES)
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0 and again.output.count("already landed") == 2
 
 
 # ---------------------------------------------------------------- manifest

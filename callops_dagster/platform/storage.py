@@ -32,9 +32,10 @@ def is_url(text: str) -> bool:
 
 def is_local(path: os.PathLike | str) -> bool:
     """True for a path on the local disk (a ``pathlib.Path``, a local ``UPath`` or a plain string)."""
-    if isinstance(path, (str, pathlib.PurePath)) and not is_url(str(path)):
-        return True
-    return getattr(path, "protocol", "") in LOCAL_PROTOCOLS
+    if isinstance(path, str):
+        return not is_url(path)
+    protocol = getattr(path, "protocol", None)
+    return protocol is None or protocol in LOCAL_PROTOCOLS  # None: a plain pathlib path
 
 
 def url_problem(url: str) -> str | None:
