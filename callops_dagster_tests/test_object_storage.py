@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -43,8 +45,10 @@ from callops_dagster_tests.conftest import (
     resources_for,
     write_day,
 )
+from callops_dagster_tests.helpers import subprocess_env
 
 moto_server = pytest.importorskip("moto.server")
+s3fs = pytest.importorskip("s3fs")
 
 BUCKET = "callops-test"
 DAY = "2025-04-28"  # the brief's sample day; a Monday, so also the first day of its week
@@ -75,8 +79,6 @@ def s3():
                 for item in page.get("Contents", []):
                     client.delete_object(Bucket=BUCKET, Key=item["Key"])
             client.delete_bucket(Bucket=BUCKET)
-            import s3fs
-
             s3fs.S3FileSystem.clear_instance_cache()
             server.stop()
 
@@ -360,3 +362,24 @@ def test_the_days_manifest_verifies_and_detects_a_tampered_or_missing_file(s3, d
     finally:
         materialize_day(remote, DAY, ephemeral_instance())  # the next run repairs the set
     assert verify_reports(folder) == []
+
+
+@pytest.mark.slow
+def test_callops_run_and_status_on_a_bucket(s3, tmp_path):
+    """The command as a process: ``callops run FILES --data-dir s3://...`` lands, runs, prints the
+    message read back from the bucket; ``callops status`` says the day's set is complete."""
+    remote = f"s3://{BUCKET}/cli"
+    env = subprocess_env(**{name: os.environ[name] for name in (*AWS, "AWS_ENDPOINT_URL")},
+                         DAGSTER_HOME=str(tmp_path / "home"))
+    callops = [str(Path(sys.executable).parent / "callops")]
+    files = [str(SAMPLE / spec.file_name) for spec in SOURCES]
+    done = subprocess.run([*callops, "run", *files, "--data-dir", remote], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert f"Reports in {remote}/reports/{DAY}/:" in done.stdout
+    assert f"Agent Summary for {DAY}\n" in done.stdout
+    assert verify_reports(storage.data_path(remote) / "reports" / DAY) == []
+    status = subprocess.run([*callops, "status", "--data-dir", remote], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert status.returncode == 0, status.stderr[-2000:]
+    assert "(reports complete)" in status.stdout.splitlines()[1]
