@@ -94,8 +94,10 @@ def test_schedule_resolves_stopped_and_asks_for_yesterday():
     assert schedule.execution_timezone == daily_partitions.timezone
     with dg.instance_for_test() as instance:  # a temp DAGSTER_HOME, telemetry disabled
         tick = dt.datetime(2025, 4, 29, SETTINGS.schedule_hour, tzinfo=ZoneInfo(SETTINGS.timezone))
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
-        requests = schedule.evaluate_tick(context).run_requests
+        # Closed with the block: an open schedule context leaves its instance as the process's
+        # current definitions-state storage, and a later dg.materialize in this worker fails.
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=tick) as context:
+            requests = schedule.evaluate_tick(context).run_requests
     assert [r.partition_key for r in requests] == ["2025-04-28"]
 
 
