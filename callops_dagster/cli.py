@@ -406,7 +406,7 @@ def worker(name: str | None, concurrency: int, queue: str | None, loglevel: str,
     configure_logging(verbose, quiet)
     home = cluster_home()
     settings = load_settings()
-    from callops_dagster.cluster.storage import SchemaMissingError, check_schema
+    from callops_dagster.cluster.storage import SchemaMissingError, check_schema  # loads dagster: after the checks above
 
     try:
         check_schema(home)
