@@ -33,9 +33,12 @@ run: install
 		$(BIN)/callops run; \
 	fi
 
+# Test files spread over three workers (`--dist loadfile`: a file's module fixtures are built once);
+# most slow tests wait on whole processes, so three beat two on a two-core machine.
+PYTEST_WORKERS ?= 3
 test: install browser
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # Everything but the slow and UI tests (whole processes, live servers, the browser): under a minute.
 test-fast: install

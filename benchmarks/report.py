@@ -57,8 +57,8 @@ def _verdict(ok: bool | None) -> str:
     return "not measured" if ok is None else ("**met**" if ok else "**missed**")
 
 
-def render(settings: Settings, results: dict) -> str:
-    sizes = {s["rows"]: s for s in results["sizes"]}
+def _introduction(settings: Settings, results: dict, sizes: dict) -> list[str]:
+    """How the benchmark ran: the method, the machine, versions, sizes and what was skipped."""
     lines = [
         "# Benchmark results",
         "",
@@ -75,11 +75,14 @@ def render(settings: Settings, results: dict) -> str:
         f" ({settings.repeats_large} at 5M and above); whole run {results['elapsed'] / 60:.1f} min.",
         "- Days: the mock generator (`callops_dagster.mock.data`), every defect class at 1%, seed 7.",
     ]
-    for note in results["skipped"]:
-        lines.append(f"- Skipped {note}.")
-    lines += ["", "## Times and memory", "",
-              "| rows | contender | median s (min-max) | peak RSS MiB | call_logs MB |",
-              "|---|---|---|---|---|"]
+    return lines + [f"- Skipped {note}." for note in results["skipped"]]
+
+
+def _times(sizes: dict) -> list[str]:
+    """Each contender's time and peak memory at each size."""
+    lines = ["", "## Times and memory", "",
+             "| rows | contender | median s (min-max) | peak RSS MiB | call_logs MB |",
+             "|---|---|---|---|---|"]
     for rows, size in sizes.items():
         for name, samples in size["samples"].items():
             if samples:
@@ -87,9 +90,14 @@ def render(settings: Settings, results: dict) -> str:
                     f"| {label(rows) if name != 'd0' else '1k'} | {name}: {NAMES[name]} | {_spread(samples)} "
                     f"| {_mib(samples)} | {size['file_bytes'] / 1e6:.0f} |"
                 )
-    lines += ["", "## Ratios", "",
-              "| rows | a/b | a/c | d/b | d - a (Dagster's share of a CLI day, s) | RSS of a per million rows (MiB) | RSS of a / call_logs size |",
-              "|---|---|---|---|---|---|---|"]
+    return lines
+
+
+def _ratios(sizes: dict) -> list[str]:
+    """The contenders against each other at each size, and a's memory per row and per byte."""
+    lines = ["", "## Ratios", "",
+             "| rows | a/b | a/c | d/b | d - a (Dagster's share of a CLI day, s) | RSS of a per million rows (MiB) | RSS of a / call_logs size |",
+             "|---|---|---|---|---|---|---|"]
     for rows, size in sizes.items():
         s = size["samples"]
         rss = _median(s["a"], "rss") if s.get("a") else None
@@ -100,6 +108,12 @@ def render(settings: Settings, results: dict) -> str:
             f"| {_fmt(rss / 2**20 / (rows / 1e6), 0) if rss else 'n/a'} "
             f"| {_fmt(rss / size['file_bytes'], 1) if rss else 'n/a'} |"
         )
+    return lines
+
+
+def _checks_and_quality(sizes: dict) -> list[str]:
+    """The checks made before timing, and the days' data quality as DuckDB counts it."""
+    lines = []
     checks = {f"{label(r)}: {k}": v for r, size in sizes.items() for k, v in size["checks"].items()}
     if checks:
         lines += ["", "Checks before timing: " + "; ".join(
@@ -111,36 +125,44 @@ def render(settings: Settings, results: dict) -> str:
             f"{q['call_id_conflict']} call_ids shared by different calls (kept), "
             f"{q['bad_created_ts']} bad created_ts, {q['bad_login_time']} bad login_time"
             for r, q in quality.items()) + "."]
+    return lines
+
+
+def _growth(sizes: dict) -> dict[str, float]:
+    """Per contender measured at both 1M and 5M rows: 5M time / 1M time."""
     growth = {}
     for name in ("a", "b", "c", "d"):
         if 1_000_000 in sizes and 5_000_000 in sizes and sizes[1_000_000]["samples"].get(name) \
                 and sizes[5_000_000]["samples"].get(name):
             growth[name] = _median(sizes[5_000_000]["samples"][name]) / _median(sizes[1_000_000]["samples"][name])
-    if growth:
-        lines += ["", "Growth, 5M time / 1M time: " + ", ".join(f"{k} {v:.2f}" for k, v in growth.items()) + "."]
+    return growth
 
-    backfill = results.get("backfill")
-    if backfill:
-        duck = backfill["duckdb"].seconds
-        chain = backfill["chain"].seconds
-        lines += ["", f"## Backfill: {backfill['days']} days of {label(backfill['rows'])} call rows", "",
-                  "| how | seconds | days per minute | vs DuckDB |", "|---|---|---|---|",
-                  f"| DuckDB SQL, one process, day after day | {duck:.1f} | {backfill['days'] / duck * 60:.1f} | 1.00 |",
-                  f"| transform chain, one process, day after day | {chain:.1f} | {backfill['days'] / chain * 60:.1f} | {chain / duck:.2f} |"]
-        for concurrency in (1, 2):
-            run = backfill.get(f"dagster_c{concurrency}")
-            if run:
-                failed = f" ({run['failed_runs']} runs failed)" if run["failed_runs"] else ""
-                lines.append(
-                    f"| Dagster backfill, daemon + run queue, max_concurrent_runs={concurrency}{failed} "
-                    f"| {run['seconds']:.1f} | {run['days_per_minute']:.1f} | {run['seconds'] / duck:.2f} |"
-                )
-        lines += ["", "The backfill is `dagster job backfill` into a fresh instance with a "
-                  "`QueuedRunCoordinator` (dequeue every 1 s) and `dagster-daemon run`; each run is "
-                  "its own process (default run launcher) executing its day in process. Timed from "
-                  "submission to the end of the last run."]
 
-    lines += ["", "## Targets", "", "| target | figure | verdict |", "|---|---|---|"]
+def _backfill(backfill: dict) -> list[str]:
+    """The backfill table: DuckDB, the transform chain and Dagster's backfill on the same days."""
+    duck = backfill["duckdb"].seconds
+    chain = backfill["chain"].seconds
+    lines = ["", f"## Backfill: {backfill['days']} days of {label(backfill['rows'])} call rows", "",
+             "| how | seconds | days per minute | vs DuckDB |", "|---|---|---|---|",
+             f"| DuckDB SQL, one process, day after day | {duck:.1f} | {backfill['days'] / duck * 60:.1f} | 1.00 |",
+             f"| transform chain, one process, day after day | {chain:.1f} | {backfill['days'] / chain * 60:.1f} | {chain / duck:.2f} |"]
+    for concurrency in (1, 2):
+        run = backfill.get(f"dagster_c{concurrency}")
+        if run:
+            failed = f" ({run['failed_runs']} runs failed)" if run["failed_runs"] else ""
+            lines.append(
+                f"| Dagster backfill, daemon + run queue, max_concurrent_runs={concurrency}{failed} "
+                f"| {run['seconds']:.1f} | {run['days_per_minute']:.1f} | {run['seconds'] / duck:.2f} |"
+            )
+    return lines + ["", "The backfill is `dagster job backfill` into a fresh instance with a "
+                    "`QueuedRunCoordinator` (dequeue every 1 s) and `dagster-daemon run`; each run is "
+                    "its own process (default run launcher) executing its day in process. Timed from "
+                    "submission to the end of the last run."]
+
+
+def _targets(sizes: dict, growth: dict[str, float], backfill: dict | None) -> list[str]:
+    """Each target, its figure and whether it was met."""
+    lines = ["", "## Targets", "", "| target | figure | verdict |", "|---|---|---|"]
 
     def target(text: str, value: float | None, ok) -> None:
         lines.append(f"| {text} | {_fmt(value)} | {_verdict(None if value is None else ok(value))} |")
@@ -162,7 +184,20 @@ def render(settings: Settings, results: dict) -> str:
             target(f"backfill (concurrency {concurrency}) / DuckDB on the same days <= 2", value, lambda v: v <= 2)
     else:
         target("backfill / DuckDB on the same days <= 2", None, lambda v: v <= 2)
+    return lines
 
+
+def render(settings: Settings, results: dict) -> str:
+    """RESULTS.md: how it ran, times, ratios, growth, the backfill, the targets, the profile."""
+    sizes = {s["rows"]: s for s in results["sizes"]}
+    growth = _growth(sizes)
+    lines = [*_introduction(settings, results, sizes), *_times(sizes), *_ratios(sizes), *_checks_and_quality(sizes)]
+    if growth:
+        lines += ["", "Growth, 5M time / 1M time: " + ", ".join(f"{k} {v:.2f}" for k, v in growth.items()) + "."]
+    backfill = results.get("backfill")
+    if backfill:
+        lines += _backfill(backfill)
+    lines += _targets(sizes, growth, backfill)
     if results.get("profile"):
         rows, tree = results["profile"]
         lines += ["", f"## Where the time goes: contender a at {label(rows)} (pyinstrument)", "",

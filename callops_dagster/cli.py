@@ -10,7 +10,8 @@ generate sample days.
 
 Every subcommand takes ``--data-dir`` (default ``CALLOPS_DATA_DIR``, then ``data/``),
 ``-v`` (also say which data dir and Dagster instance) and ``-q`` (only warnings and errors).
-The Dagster instance is ``DAGSTER_HOME`` when set, else ``<data_dir>/.dagster_home``. A refusal
+The Dagster instance is ``DAGSTER_HOME`` when set, else ``<data_dir>/.dagster_home`` (a data
+dir on object storage, ``s3://bucket/prefix``, needs ``DAGSTER_HOME``). A refusal
 (wrong or missing file, unreadable date, a day outside the partitions, a landed day that
 differs) is one line on stderr and exit status 2; a day that ran and failed is exit status 1.
 """
@@ -32,9 +33,10 @@ from types import ModuleType
 from typing import Any
 
 import click
+from upath import UPath
 
 from callops_dagster.console import REPORT_MEANINGS, progress_line, status_table
-from callops_dagster.contract.sources import CALL_LOGS
+from callops_dagster.contract.sources import CALL_LOGS, SOURCES
 from callops_dagster.ingest.intake import (
     ORDER,
     IntakeError,
@@ -47,6 +49,7 @@ from callops_dagster.ingest.intake import (
 )
 from callops_dagster.landing.folder import landed_days
 from callops_dagster.landing.watch import scan_landing
+from callops_dagster.platform.storage import data_path, is_local
 
 LOG = logging.getLogger("callops")
 LANDED = {"land": "landed", "keep": "already landed with the same files", "replace": "replaced"}
@@ -102,21 +105,32 @@ def configure_logging(verbose: bool, quiet: bool) -> None:
         LOG.addHandler(handler)
 
 
-def data_dir_of(option: Path | None) -> Path:
-    """``--data-dir``, else ``CALLOPS_DATA_DIR``, else ``data``; made absolute and exported so
-    the definitions (loaded later) use the same one."""
-    chosen = option or Path(os.environ.get("CALLOPS_DATA_DIR", "").strip() or "data")
-    root = chosen.expanduser().resolve()
+def data_dir_of(option: str | None) -> Path | UPath:
+    """``--data-dir``, else ``CALLOPS_DATA_DIR``, else ``data``: a local folder made absolute, or
+    an object-storage URL (``s3://bucket/prefix``) as given; exported so the definitions
+    (loaded later) use the same one."""
+    chosen = (option or "").strip() or os.environ.get("CALLOPS_DATA_DIR", "").strip() or "data"
+    try:
+        root = data_path(chosen)
+    except ValueError as exc:
+        raise Refusal(f"data dir {chosen} (--data-dir or CALLOPS_DATA_DIR): {exc}") from None
+    if is_local(root):
+        root = root.expanduser().resolve()
+        if root.is_file():
+            raise Refusal(f"data dir {root} is a file, not a folder")
     os.environ["CALLOPS_DATA_DIR"] = str(root)
     LOG.debug(f"data dir: {root}")
     return root
 
 
-def use_instance(root: Path) -> Path:
-    """``DAGSTER_HOME`` when set, else ``<root>/.dagster_home``; created (telemetry off) when missing."""
+def use_instance(root: Path | UPath) -> Path:
+    """``DAGSTER_HOME`` when set, else ``<root>/.dagster_home``; created (telemetry off) when
+    missing. A data dir on object storage has no local folder for it: ``DAGSTER_HOME`` is needed."""
     home = os.environ.get("DAGSTER_HOME", "").strip()
+    if not home and not is_local(root):
+        raise Refusal(f"the data dir {root} is on object storage: set DAGSTER_HOME to the Dagster instance's folder")
     source = "DAGSTER_HOME" if home else "the data dir's own, DAGSTER_HOME not set"
-    path = Path(home).expanduser().resolve() if home else root / ".dagster_home"
+    path = Path(home).expanduser().resolve() if home else Path(root) / ".dagster_home"
     path.mkdir(parents=True, exist_ok=True)
     if not (path / "dagster.yaml").exists():
         (path / "dagster.yaml").write_text(TELEMETRY_OFF, encoding="utf-8")
@@ -125,7 +139,7 @@ def use_instance(root: Path) -> Path:
     return path
 
 
-def load_runner(root: Path) -> tuple[ModuleType, Any]:
+def load_runner(root: Path | UPath) -> tuple[ModuleType, Any]:
     """The Dagster side (loaded now that the environment is set) and the instance."""
     use_instance(root)
     import dagster as dg
@@ -140,8 +154,8 @@ def load_runner(root: Path) -> tuple[ModuleType, Any]:
 def common_options(command: Callable) -> Callable:
     """``--data-dir``, ``-v`` and ``-q``, on every subcommand."""
     options = [
-        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-                     help="Data directory [default: CALLOPS_DATA_DIR, else data/]."),
+        click.option("--data-dir", metavar="DIR|URL",
+                     help="Data directory, or s3://bucket/prefix [default: CALLOPS_DATA_DIR, else data/]."),
         click.option("-v", "--verbose", is_flag=True, help="Also say which data dir and Dagster instance are used."),
         click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
     ]
@@ -176,7 +190,7 @@ def _report(runner: ModuleType, result: Any, *, full: bool) -> None:
         LOG.info(f"No check warned or failed on {result.day}.")
 
 
-def run_files(root: Path, paths: Sequence[Path], date_text: str | None, replace: bool) -> int:
+def run_files(root: Path | UPath, paths: Sequence[Path], date_text: str | None, replace: bool) -> int:
     """Check the three files, choose the day, land it, run it, report it."""
     files = check_files(paths)
     if date_text:
@@ -216,7 +230,7 @@ class Progress:
             sys.stderr.flush()
 
 
-def run_landed(root: Path, day_text: str | None) -> int:
+def run_landed(root: Path | UPath, day_text: str | None) -> int:
     """Every landed day in date order (or the one ``--day``), one run each."""
     days = [d.isoformat() for d in landed_days(root)]
     if day_text:
@@ -271,7 +285,7 @@ def run_weeks(runner: ModuleType, instance: Any, results: Sequence[Any]) -> bool
 @click.option("--day", "day_text", metavar="YYYY-MM-DD", help="Without files: run only this landed day.")
 @common_options
 def run(files: tuple[Path, ...], date_text: str | None, replace: bool, day_text: str | None,
-        data_dir: Path | None, verbose: bool, quiet: bool) -> None:
+        data_dir: str | None, verbose: bool, quiet: bool) -> None:
     """Land CALL_LOGS AGENT_ROSTER DISPOSITION_SUMMARY as one day and run it; without files, run
     every landed day; then the week holding each day. Exit status 0 when every day and week
     succeeded, 1 otherwise, 2 on a refusal."""
@@ -291,7 +305,7 @@ def run(files: tuple[Path, ...], date_text: str | None, replace: bool, day_text:
 
 @main.command()
 @common_options
-def status(data_dir: Path | None, verbose: bool, quiet: bool) -> None:
+def status(data_dir: str | None, verbose: bool, quiet: bool) -> None:
     """A table of the landed days: files, materialised or not and when, the latest run and the
     checks that warned or failed in it (as recorded in the Dagster instance)."""
     configure_logging(verbose, quiet)
@@ -328,31 +342,44 @@ def _date_option(ctx: click.Context, param: click.Parameter, value: str) -> dt.d
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--duration-unit", type=click.Choice(["minutes", "seconds"]), default="minutes", show_default=True,
               help="Unit the durations are written in (CALLOPS_DURATION_UNIT must match when they are run).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), hidden=True)  # the old name of --data-dir
+@click.option("--out", hidden=True)  # the old name of --data-dir
 @common_options
-def mock(start: dt.date, days: int, out: Path | None, data_dir: Path | None, verbose: bool, quiet: bool,
+def mock(start: dt.date, days: int, out: str | None, data_dir: str | None, verbose: bool, quiet: bool,
          **sizes: Any) -> None:
     """Generate sample landing days (every defect class of the contract at --defect-rate,
     deterministic for --seed). A day already landed is left as it is."""
-    from callops_dagster.mock.data import generate_day
-
     configure_logging(verbose, quiet)
     root = data_dir_of(data_dir or out)
-    (root / "landing").mkdir(parents=True, exist_ok=True)
     for day in (start + dt.timedelta(days=i) for i in range(days)):
         target = root / "landing" / day.isoformat()
         if target.exists() and any(target.iterdir()):
             LOG.info(f"{day}: already landed in {target}; left as it is")
             continue
-        staging = Path(tempfile.mkdtemp(dir=root / "landing", prefix=f".{day}.mock-"))
         try:
-            generate_day(day, staging, **sizes)
-            move_in(staging / "landing" / day.isoformat(), target)
+            _mock_day(root, day, target, sizes)
         except ValueError as exc:
             raise Refusal(str(exc)) from None
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         LOG.info(f"{day}: wrote {target} ({sizes['calls']} calls)")
+
+
+def _mock_day(root: Path | UPath, day: dt.date, target: Path | UPath, sizes: dict[str, Any]) -> None:
+    """Generate ``day`` in a hidden staging folder and land it at ``target``: locally one rename
+    (the staging folder is beside it); on object storage each file put whole (``land_files``)."""
+    from callops_dagster.mock.data import generate_day
+
+    local = is_local(root)
+    if local:
+        (root / "landing").mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root / "landing" if local else None, prefix=f".{day}.mock-"))
+    try:
+        generate_day(day, staging, **sizes)
+        staged = staging / "landing" / day.isoformat()
+        if local:
+            move_in(staged, target)
+        else:
+            land_files(root, day, {spec: staged / spec.file_name for spec in SOURCES})
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- cluster mode (docs/deploy.md)

@@ -55,6 +55,7 @@ class DayStatus:
     last_run: str | None = None  # "success" / "failure" / ... of the day's latest run
     checks: Sequence[CheckLine] = field(default_factory=tuple)
     compliance: str | None = None  # the day's compliance figures, as its run recorded them
+    reports: str | None = None  # "complete" when the day's report manifest verifies; None: no reports
 
 
 def compliance_text(agent_figures: Mapping[str, Any], loan_figures: Mapping[str, Any]) -> str | None:
@@ -71,13 +72,14 @@ def compliance_text(agent_figures: Mapping[str, Any], loan_figures: Mapping[str,
 
 
 def status_table(rows: Sequence[DayStatus]) -> str:
-    """One line per landed day: files, materialised or not (and when), latest run, checks."""
+    """One line per landed day: files, materialised or not (and when, and whether its report set
+    is complete), latest run, checks."""
     header = ("day", "landed files", "materialised", "last run", "compliance", "checks that warned or failed")
     lines = [
         (
             r.day,
             " ".join(name.removesuffix(".csv") for name in r.files) or "-",
-            r.materialised_at or "no",
+            (r.materialised_at or "no") + (f" (reports {r.reports})" if r.reports else ""),
             r.last_run or "never run",
             r.compliance or "-",
             "; ".join(f"{c.check} ({c.severity})" for c in r.checks) or "-",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+from upath import UPath
 
 from callops_dagster.compliance.weekly import week_of
 from callops_dagster.console import CheckLine, DayStatus, check_reason, compliance_text
@@ -21,6 +22,7 @@ from callops_dagster.ingest.intake import partition_problem
 from callops_dagster.landing.watch import landed_files
 from callops_dagster.platform.partitions import daily_partitions
 from callops_dagster.platform.settings import load_settings
+from callops_dagster.report.manifest import verify_reports
 from callops_dagster.weekly.assets import JOB as WEEKLY_JOB
 from callops_dagster.weekly.assets import WEEKLY_FILE, WEEKS_FOLDER, weekly_partitions
 
@@ -44,9 +46,9 @@ class DayResult:
     checks: list[CheckLine] = field(default_factory=list)
 
 
-def open_instance(data_dir: Path) -> dg.DagsterInstance:
+def open_instance(data_dir: Path | UPath) -> dg.DagsterInstance:
     """The instance at ``DAGSTER_HOME``, once the definitions are known to use ``data_dir``."""
-    if load_settings().data_dir != Path(data_dir).resolve():
+    if str(load_settings().data_dir) != str(data_dir):
         raise RunnerError(f"definitions loaded for {load_settings().data_dir}, not {data_dir}; run callops in its own process")
     return dg.DagsterInstance.get()
 
@@ -108,9 +110,10 @@ def _local_time(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def day_status(instance: dg.DagsterInstance, day: str, folder: Path) -> DayStatus:
-    """The landed files of ``day``, when its reports were last materialised, and the status and
-    failed checks of its latest run, as recorded in the instance (nothing is recomputed)."""
+def day_status(instance: dg.DagsterInstance, day: str, folder: Path | UPath) -> DayStatus:
+    """The landed files of ``day``, when its reports were last materialised, whether its report
+    set is complete (its manifest verifies), and the status and failed checks of its latest
+    run, as recorded in the instance."""
     files = landed_files(folder) or [f for f in folder.iterdir() if f.is_file()]
     done = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=LAST_ASSET, asset_partitions=[day]), limit=1, ascending=False
@@ -125,7 +128,17 @@ def day_status(instance: dg.DagsterInstance, day: str, folder: Path) -> DayStatu
         compliance=compliance_text(
             _latest_metadata(instance, "agent_compliance", day), _latest_metadata(instance, "loan_contact_frequency", day)
         ),
+        reports=reports_state(reports_folder(day)),
     )
+
+
+def reports_state(folder: Path | UPath) -> str | None:
+    """``complete`` when the folder's manifest verifies, ``incomplete: ...`` with the first
+    problem when not, None when there is no report folder."""
+    if not folder.is_dir():
+        return None
+    problems = verify_reports(folder)
+    return "complete" if not problems else f"incomplete: {problems[0]}"
 
 
 def _latest_metadata(instance: dg.DagsterInstance, asset: str, day: str) -> dict:
@@ -138,7 +151,7 @@ def _latest_metadata(instance: dg.DagsterInstance, asset: str, day: str) -> dict
     return {k: v.value for k, v in (records[0].asset_materialization.metadata or {}).items()}
 
 
-def reports_folder(day: str) -> Path:
+def reports_folder(day: str) -> Path | UPath:
     return load_settings().data_dir / "reports" / day
 
 
@@ -154,5 +167,5 @@ def run_week(instance: dg.DagsterInstance, week: str) -> DayResult:
     return run_day(instance, week, job=WEEKLY_JOB)
 
 
-def weekly_file(week: str) -> Path:
+def weekly_file(week: str) -> Path | UPath:
     return load_settings().data_dir / "reports" / WEEKS_FOLDER / week / WEEKLY_FILE

@@ -42,6 +42,10 @@ REPORT_FILES = (
     "agent_performance_summary.csv", "slack_message.txt", "rejected_rows.csv",
     "agent_compliance.csv", "loan_contact_frequency.csv", "agent_summary.png",
 )
+# Written after the reports, listing each with its sha256 and size (report/manifest.py); it
+# carries the time the set was first written, so byte comparisons across runs leave it out.
+MANIFEST_FILE = "manifest.json"
+PUBLISHED_FILES = (*REPORT_FILES, MANIFEST_FILE)
 TELEMETRY_OFF = {"telemetry": {"enabled": False}}
 
 # Every daily asset of the code location, as definitions.py hands them to dg.Definitions (a

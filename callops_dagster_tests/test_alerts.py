@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
-import pytest
 
 from callops_dagster.definitions import defs
 import callops_dagster.delivery.sensors as alerts_module
@@ -204,15 +203,6 @@ def test_an_overdue_alert_slack_refused_is_sent_on_the_next_tick(instance):
         tick(instance, webhook(up.url), failed.cursor)
     [alert] = up.requests
     assert "day overdue" in alert.text
-
-
-def test_the_first_cursor_format_and_an_unreadable_cursor():
-    assert AlertCursor.parse("42") == AlertCursor(42)
-    cursor = AlertCursor(7, {FRESHNESS: "2025-04-28"})
-    assert AlertCursor.parse(cursor.dump()) == cursor
-    for raw in ["", "{", "[]", '{"after": "x"}', '{"overdue_alerted": {}}']:
-        with pytest.raises(ValueError, match="unreadable cursor"):
-            AlertCursor.parse(raw)
 
 
 def test_an_unreadable_cursor_starts_again_from_now(data_dir, instance):

@@ -26,6 +26,7 @@ from callops_dagster_tests.conftest import (
     CLEAN_ROSTER,
     DISPOSITION_HEADER,
     GOLDEN_DAY,
+    PUBLISHED_FILES,
     REPORT_FILES,
     ROSTER_HEADER,
     asset_metadata,
@@ -207,7 +208,7 @@ def test_missing_keys_error_share_is_configurable(data_dir, instance):
     evaluation = check_eval(result, "raw_call_logs", checks.MISSING_KEYS)
     assert (evaluation.passed, evaluation.severity) == (False, WARN)
     assert evaluation.metadata["error_share"].value == 0.5
-    assert sorted(report_files(data_dir)) == sorted(REPORT_FILES)
+    assert sorted(report_files(data_dir)) == sorted(PUBLISHED_FILES)
 
 
 # ---------------------------------------------------------------- duplicate_keys

@@ -229,15 +229,17 @@ def test_average_duration_rounds_the_exact_value_half_up(tmp_path):
     assert row["avg_call_duration_min"] == "4.47"
 
 
-def test_average_duration_of_decimal_seconds_is_exact(tmp_path):
-    # 267.9 s = 4.465 min exactly; as a float 267.9 / 60 falls just below the half.
-    row = one(csv_rows(summary(tmp_path, calls=[call("C1", duration="267.9")])), "A1")
-    assert row["avg_call_duration_min"] == "4.47"
-
-
-def test_average_duration_has_exactly_two_places(tmp_path):
-    row = one(csv_rows(summary(tmp_path, calls=[call("C1", duration="300")])), "A1")
-    assert row["avg_call_duration_min"] == "5.00"
+@pytest.mark.parametrize(
+    ("duration", "shown"),
+    [
+        # 267.9 s = 4.465 min exactly; as a float 267.9 / 60 falls just below the half.
+        pytest.param("267.9", "4.47", id="decimal-seconds-are-exact"),
+        pytest.param("300", "5.00", id="exactly-two-places"),
+    ],
+)
+def test_average_duration_is_exact_to_two_places(tmp_path, duration, shown):
+    row = one(csv_rows(summary(tmp_path, calls=[call("C1", duration=duration)])), "A1")
+    assert row["avg_call_duration_min"] == shown
 
 
 def test_average_duration_excludes_null_durations(tmp_path):

@@ -13,7 +13,7 @@ import callops_dagster.landing.sensors as sensors
 from callops_dagster.definitions import defs
 from callops_dagster.platform.resources import CallopsConfig
 from callops_dagster.platform.settings import load_settings
-from callops_dagster.landing.watch import WatchState, day_fingerprint
+from callops_dagster.landing.watch import WatchState, files_fingerprint, landed_files
 from callops_dagster_tests.conftest import landing, write_day
 
 SETTINGS = load_settings()  # as the definitions read them
@@ -51,6 +51,11 @@ class Ticker:
         return [(r.partition_key, r.run_key) for r in self.tick().run_requests]
 
 
+def fingerprint_of(folder: Path) -> str:
+    """The fingerprint the landing sensor gives a complete day's files."""
+    return files_fingerprint(landed_files(folder))
+
+
 def redrop(folder: Path) -> None:
     """A corrected file: one more call row, so size and mtime change."""
     with open(folder / "call_logs.csv", "a", encoding="utf-8") as handle:
@@ -71,7 +76,7 @@ def test_new_day_waits_for_stability_then_runs_once(instance, data_dir):
     first = ticker.tick()
     assert first.run_requests == [] and "settling" in first.skip_message
     requests = ticker.tick().run_requests
-    fingerprint = day_fingerprint(folder)
+    fingerprint = fingerprint_of(folder)
     assert [(r.partition_key, r.run_key) for r in requests] == [(DAY, f"{DAY}:{fingerprint}")]
     assert requests[0].tags[sensors.FINGERPRINT_TAG] == fingerprint
     job = defs.resolve_job_def("callops_daily")
@@ -206,7 +211,7 @@ def test_a_settled_day_is_observed_on_each_raw_asset_partition(instance, data_di
     assert ticker.tick().asset_events == []  # first look: settling, nothing landed yet
     result = ticker.tick()
     assert [r.partition_key for r in result.run_requests] == [DAY]
-    fingerprint = day_fingerprint(folder)
+    fingerprint = fingerprint_of(folder)
     events = observed(result)
     assert set(events) == RAW_ASSETS
     for asset, event in events.items():
@@ -243,11 +248,11 @@ def test_a_re_drop_is_observed_again_with_its_new_fingerprint(instance, data_dir
     ticker.tick()
     first = ticker.tick()
     report_like_the_daemon(instance, first)
-    old = day_fingerprint(folder)
+    old = fingerprint_of(folder)
     redrop(folder)
     assert ticker.tick().asset_events == []  # the re-drop is settling
     second = ticker.tick()
-    new = day_fingerprint(folder)
+    new = fingerprint_of(folder)
     assert new != old and [r.run_key for r in second.run_requests] == [f"{DAY}:{new}"]
     events = observed(second)
     assert set(events) == RAW_ASSETS
@@ -270,5 +275,5 @@ def test_an_adopted_day_is_observed_without_a_run(instance, data_dir):
     assert set(events) == RAW_ASSETS
     for event in events.values():
         assert event.partition == DAY and event.metadata["landing_status"].value == "adopted"
-        assert event.metadata["landing_fingerprint"].value == day_fingerprint(folder)
+        assert event.metadata["landing_fingerprint"].value == fingerprint_of(folder)
     assert ticker.tick().asset_events == []

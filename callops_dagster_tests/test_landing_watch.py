@@ -12,7 +12,6 @@ import pytest
 from callops_dagster.landing.folder import landed_days
 from callops_dagster.landing.watch import (
     WatchState,
-    day_fingerprint,
     files_fingerprint,
     landed_files,
     parse_day,
@@ -30,6 +29,11 @@ TODAY = dt.date(2025, 5, 1)
 def plan(data_dir: Path, state: WatchState, **kw):
     kw = {"first_day": FIRST, "today": TODAY, **kw}
     return plan_tick(scan_landing(data_dir), state, **kw)
+
+
+def fingerprint_of(folder: Path) -> str:
+    """The fingerprint the plan gives a complete day's files."""
+    return files_fingerprint(landed_files(folder))
 
 
 def touch(path: Path, seconds_later: int = 10) -> None:
@@ -64,44 +68,47 @@ def test_scan_of_a_missing_landing_folder_is_empty(tmp_path):
 
 def test_fingerprint_needs_calls_and_logins_but_not_the_roster(tmp_path):
     folder = write_day(tmp_path, DAY)
-    with_roster = day_fingerprint(folder)
+    with_roster = fingerprint_of(folder)
     (folder / "agent_roster.csv").unlink()
-    without_roster = day_fingerprint(folder)
+    without_roster = fingerprint_of(folder)
     assert with_roster and without_roster and with_roster != without_roster
     (folder / "disposition_summary.csv").unlink()
-    assert day_fingerprint(folder) is None
+    assert landed_files(folder) is None
 
 
 def test_fingerprint_changes_with_size_or_mtime_only(tmp_path):
     folder = write_day(tmp_path, DAY)
-    first = day_fingerprint(folder)
-    assert day_fingerprint(folder) == first
+    first = fingerprint_of(folder)
+    assert fingerprint_of(folder) == first
     touch(folder / "call_logs.csv")
-    touched = day_fingerprint(folder)
+    touched = fingerprint_of(folder)
     assert touched != first
     with open(folder / "call_logs.csv", "a", encoding="utf-8") as handle:
         handle.write("C9,A1,ORG1,L9,completed,5,2025-04-28 11:00:00,2025-04-28\n")
-    assert day_fingerprint(folder) not in {first, touched}
+    assert fingerprint_of(folder) not in {first, touched}
 
 
 def test_a_folder_named_like_a_required_file_is_not_the_file(tmp_path):
     folder = write_day(tmp_path, DAY)
     (folder / "call_logs.csv").unlink()
     (folder / "call_logs.csv").mkdir()
-    assert day_fingerprint(folder) is None
+    assert landed_files(folder) is None
 
 
 def test_run_key_carries_the_fingerprint():
     assert run_key(DAY, "abc") == "2025-04-28:abc"
 
 
-def test_cursor_round_trips_and_rejects_foreign_text():
+def test_cursor_round_trips():
     state = WatchState({"2025-04-27": "aa"}, {"2025-04-28": "bb"})
     assert WatchState.from_json(state.to_json()) == state
     assert WatchState.from_json(None) == WatchState()
-    for bad in ("not json", "[1]", '{"version": 99}', '{"version": 1, "seen": {"d": 1}}'):
-        with pytest.raises(ValueError):
-            WatchState.from_json(bad)
+
+
+@pytest.mark.parametrize("bad", ["not json", "[1]", '{"version": 99}', '{"version": 1, "seen": {"d": 1}}'])
+def test_cursor_rejects_foreign_text(bad):
+    with pytest.raises(ValueError):
+        WatchState.from_json(bad)
 
 
 def test_a_new_day_runs_on_the_second_unchanged_look(tmp_path):
@@ -109,7 +116,7 @@ def test_a_new_day_runs_on_the_second_unchanged_look(tmp_path):
     first = plan(tmp_path, WatchState())
     assert (first.ready, first.settling) == ([], [DAY])
     second = plan(tmp_path, first.state)
-    fingerprint = day_fingerprint(landing(tmp_path, DAY))
+    fingerprint = fingerprint_of(landing(tmp_path, DAY))
     assert second.ready == [(DAY, fingerprint)]
     assert second.state == WatchState(launched={DAY: fingerprint})
     third = plan(tmp_path, second.state)
@@ -133,7 +140,7 @@ def test_a_re_drop_runs_once_more(tmp_path):
     looked = plan(tmp_path, state)
     assert looked.ready == []
     again = plan(tmp_path, looked.state)
-    assert again.ready == [(DAY, day_fingerprint(folder))]
+    assert again.ready == [(DAY, fingerprint_of(folder))]
     assert plan(tmp_path, again.state).ready == []
 
 
@@ -216,7 +223,7 @@ def test_the_fingerprint_formula_is_the_one_cursors_already_hold(tmp_path):
         info = (folder / name).stat()
         lines.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
     expected = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
-    assert day_fingerprint(folder) == expected == files_fingerprint(landed_files(folder))
+    assert files_fingerprint(landed_files(folder)) == expected
 
 
 def test_the_plan_keeps_the_files_behind_each_ready_or_adopted_day(tmp_path):

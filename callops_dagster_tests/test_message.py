@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SourceSpec
 from callops_dagster.report.join import build_agent_day
@@ -118,31 +119,73 @@ def test_message_ends_with_a_line_end(tmp_path):
     assert not text.endswith("\n\n")
 
 
-def test_percentage_is_the_exact_rate_rounded_half_away_from_zero(tmp_path):
-    # 1/40 = 2.5% -> 3% (half-even would say 2%).
-    lines = message_lines(summary(tmp_path, agent_calls("A1", 1, 40), [person("A1", "Ravi")]))
-    assert lines[1] == "Top Performer: Ravi (3% connect rate)"
-
-
-def test_percentage_of_two_thirds_is_67(tmp_path):
-    lines = message_lines(summary(tmp_path, agent_calls("A1", 4, 6), [person("A1", "Ravi")]))
-    assert lines[1] == "Top Performer: Ravi (67% connect rate)"
+@pytest.mark.parametrize(
+    ("completed", "total", "shown"),
+    [
+        pytest.param(1, 40, "3%", id="2.5%-half-away-from-zero"),  # half-even would say 2%
+        pytest.param(4, 6, "67%", id="two-thirds"),
+    ],
+)
+def test_percentage_is_the_exact_rate_rounded_half_away_from_zero(tmp_path, completed, total, shown):
+    lines = message_lines(summary(tmp_path, agent_calls("A1", completed, total), [person("A1", "Ravi")]))
+    assert lines[1] == f"Top Performer: Ravi ({shown} connect rate)"
 
 
 # --- top performer ------------------------------------------------------------------------
 
 
-def test_top_performer_has_the_highest_rate(tmp_path):
-    calls = agent_calls("A1", 3, 6) + agent_calls("A2", 5, 6) + agent_calls("A3", 4, 6)
-    roster = [person("A1", "Ravi"), person("A2", "Meera"), person("A3", "Zoë")]
-    assert winner_in_any_order(summary(tmp_path, calls, roster)) == ("Meera", "O1", "A2")
+# Each rule of the order, on agents equal in every rule before it: the case's id names the rule.
+TOP_PERFORMER_ORDER = [
+    pytest.param(
+        agent_calls("A1", 3, 6) + agent_calls("A2", 5, 6) + agent_calls("A3", 4, 6),
+        [person("A1", "Ravi"), person("A2", "Meera"), person("A3", "Zoë")],
+        ("Meera", "O1", "A2"),
+        id="the_highest_rate",
+    ),
+    pytest.param(
+        # 5/6 = 83.3% beats 83/100 = 83.0%, though both show as 83% and A2 completed more.
+        agent_calls("A1", 5, 6) + agent_calls("A2", 83, 100),
+        [person("A1", "Ravi"), person("A2", "Meera")],
+        ("Ravi", "O1", "A1"),
+        id="the_exact_rate_not_the_rounded_percentage",
+    ),
+    pytest.param(
+        agent_calls("A1", 4, 5) + agent_calls("A2", 8, 10),
+        [person("A1", "Aaron"), person("A2", "Zoë")],
+        ("Zoë", "O1", "A2"),
+        id="equal_rate_goes_to_more_completed_calls",
+    ),
+    pytest.param(
+        # With no completed call the rates (0) and completed calls (0) tie; more calls wins.
+        agent_calls("A1", 0, 5) + agent_calls("A2", 0, 7) + agent_calls("A3", 0, 6),
+        [person("A1", "Aaron"), person("A2", "Zoë"), person("A3", "Meera")],
+        ("Zoë", "O1", "A2"),
+        id="equal_rate_and_completed_goes_to_more_calls",
+    ),
+    pytest.param(
+        agent_calls("A1", 3, 5) + agent_calls("A2", 3, 5),
+        [person("A1", "Ravi", "Sharma"), person("A2", "Meera", "Kapoor")],
+        ("Meera Kapoor", "O1", "A2"),
+        id="full_tie_goes_to_name_ascending",
+    ),
+    pytest.param(
+        agent_calls("A7", 3, 5) + agent_calls("A3", 3, 5),
+        [person("A7", "Ravi", "Sharma"), person("A3", "Ravi", "Sharma")],
+        ("Ravi Sharma", "O1", "A3"),
+        id="same_name_goes_to_agent_id_ascending",
+    ),
+    pytest.param(
+        agent_calls("A1", 3, 5, org_id="O9") + agent_calls("A1", 3, 5, org_id="O2"),
+        [person("A1", "Ravi", org_id="O9"), person("A1", "Ravi", org_id="O2")],
+        ("Ravi", "O2", "A1"),
+        id="same_name_and_agent_id_goes_to_org_id_ascending",
+    ),
+]
 
 
-def test_exact_rate_decides_not_the_rounded_percentage(tmp_path):
-    # 5/6 = 83.3% beats 83/100 = 83.0%, though both show as 83% and A2 completed more.
-    calls = agent_calls("A1", 5, 6) + agent_calls("A2", 83, 100)
-    roster = [person("A1", "Ravi"), person("A2", "Meera")]
-    assert winner_in_any_order(summary(tmp_path, calls, roster)) == ("Ravi", "O1", "A1")
+@pytest.mark.parametrize(("calls", "roster", "winner"), TOP_PERFORMER_ORDER)
+def test_top_performer_order(tmp_path, calls, roster, winner):
+    assert winner_in_any_order(summary(tmp_path, calls, roster)) == winner
 
 
 def test_exact_rate_decides_not_the_four_place_connect_rate(tmp_path):
@@ -154,35 +197,6 @@ def test_exact_rate_decides_not_the_four_place_connect_rate(tmp_path):
     assert winner_in_any_order(frame) == ("Ravi", "O1", "A1")
 
 
-def test_equal_rate_goes_to_more_completed_calls(tmp_path):
-    calls = agent_calls("A1", 4, 5) + agent_calls("A2", 8, 10)
-    roster = [person("A1", "Aaron"), person("A2", "Zoë")]
-    assert winner_in_any_order(summary(tmp_path, calls, roster)) == ("Zoë", "O1", "A2")
-
-
-def test_equal_rate_and_completed_goes_to_more_calls(tmp_path):
-    # With no completed call the rates (0) and completed calls (0) tie; more calls wins.
-    calls = agent_calls("A1", 0, 5) + agent_calls("A2", 0, 7) + agent_calls("A3", 0, 6)
-    roster = [person("A1", "Aaron"), person("A2", "Zoë"), person("A3", "Meera")]
-    assert winner_in_any_order(summary(tmp_path, calls, roster)) == ("Zoë", "O1", "A2")
-
-
-def test_full_tie_goes_to_name_ascending(tmp_path):
-    calls = agent_calls("A1", 3, 5) + agent_calls("A2", 3, 5)
-    roster = [person("A1", "Ravi", "Sharma"), person("A2", "Meera", "Kapoor")]
-    assert winner_in_any_order(summary(tmp_path, calls, roster)) == ("Meera Kapoor", "O1", "A2")
-
-
-def test_same_name_goes_to_agent_id_ascending(tmp_path):
-    calls = agent_calls("A7", 3, 5) + agent_calls("A3", 3, 5)
-    roster = [person("A7", "Ravi", "Sharma"), person("A3", "Ravi", "Sharma")]
-    assert winner_in_any_order(summary(tmp_path, calls, roster)) == ("Ravi Sharma", "O1", "A3")
-
-
-def test_same_name_and_agent_id_goes_to_org_id_ascending(tmp_path):
-    calls = agent_calls("A1", 3, 5, org_id="O9") + agent_calls("A1", 3, 5, org_id="O2")
-    roster = [person("A1", "Ravi", org_id="O9"), person("A1", "Ravi", org_id="O2")]
-    assert winner_in_any_order(summary(tmp_path, calls, roster)) == ("Ravi", "O2", "A1")
 
 
 def test_agents_below_min_calls_do_not_qualify(tmp_path):
@@ -269,15 +283,16 @@ def test_average_duration_is_over_all_calls_not_over_agents(tmp_path):
     assert message_lines(summary(tmp_path, calls))[3] == "Average Duration: 2.5 min"
 
 
-def test_average_duration_rounds_half_away_from_zero_to_one_place(tmp_path):
-    # 255 s = 4.25 min exactly -> 4.3 (half-even would say 4.2).
-    frame = summary(tmp_path, agent_calls("A1", 0, 1, durations=["255"]))
-    assert message_lines(frame)[3] == "Average Duration: 4.3 min"
-
-
-def test_average_duration_keeps_one_place_for_whole_minutes(tmp_path):
-    frame = summary(tmp_path, agent_calls("A1", 0, 2, durations=["300", "420"]))
-    assert message_lines(frame)[3] == "Average Duration: 6.0 min"
+@pytest.mark.parametrize(
+    ("durations", "shown"),
+    [
+        pytest.param(["255"], "4.3", id="half-away-from-zero"),  # 4.25 min exactly; half-even would say 4.2
+        pytest.param(["300", "420"], "6.0", id="whole-minutes-keep-one-place"),
+    ],
+)
+def test_average_duration_shows_one_place_rounded_half_away_from_zero(tmp_path, durations, shown):
+    frame = summary(tmp_path, agent_calls("A1", 0, len(durations), durations=durations))
+    assert message_lines(frame)[3] == f"Average Duration: {shown} min"
 
 
 def test_average_duration_excludes_nulls_and_includes_zeros(tmp_path):

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callops_dagster.mock import data as mockdata, values as mockvalues
-from callops_dagster.mock.data import generate_day, generate_days
+from callops_dagster.mock.data import generate_day
 
 DAY = dt.date(2025, 4, 28)
 HEADERS = {
@@ -162,9 +162,9 @@ def test_same_seed_is_byte_identical_and_other_seed_differs(tmp_path):
 
 
 def test_days_differ_but_roster_people_are_static(tmp_path):
-    d1, d2 = generate_days(DAY, 2, tmp_path, defect_rate=0)
-    assert (d1 / "call_logs.csv").read_bytes() != (d2 / "call_logs.csv").read_bytes()
-    assert (d1 / "agent_roster.csv").read_bytes() == (d2 / "agent_roster.csv").read_bytes()
+    d1, d2 = (generate_day(day, tmp_path, defect_rate=0) for day in (DAY, DAY + dt.timedelta(days=1)))
+    assert d1["call_logs"].read_bytes() != d2["call_logs"].read_bytes()
+    assert d1["agent_roster"].read_bytes() == d2["agent_roster"].read_bytes()
 
 
 def test_every_file_parses_as_rfc4180(dirty):

@@ -1,8 +1,9 @@
 """A publish stopped between its writes leaves the day's previous reports whole (layer 1).
 
 The failure is injected at each point of ``publish_reports`` where a killed process could stop:
-before or after each report file is written to the staging folder, before the staging folder
-is renamed into place, and before the day's link is swapped. ``test_hardening`` keeps one real
+before or after each report file is written to the staging folder, before the manifest is
+written after them, before the staging folder is renamed into place, and before the day's link
+is swapped. ``test_hardening`` keeps one real
 SIGKILL of a whole run.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from callops_dagster.report import publish
+from callops_dagster.report.manifest import MANIFEST_FILE, verify_reports
 
 DAY = "2025-04-28"
 OLD = {"slack_message.txt": "old message\n", "agent_performance_summary.csv": "a\n1\n", "rejected_rows.csv": "r\n"}
@@ -25,14 +27,17 @@ class Killed(BaseException):
 
 
 def shown(reports_root: Path) -> dict[str, str]:
+    """The day's report files as a reader sees them, once its manifest has verified them."""
     folder = reports_root / DAY
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())}
+    assert verify_reports(folder) == []
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir()) if p.name != MANIFEST_FILE}
 
 
 @pytest.mark.parametrize(
     ("files_written", "rename_dies"),
-    [(0, None), (1, None), (2, None), (3, "staging folder"), (3, "day link")],
-    ids=["before-first-file", "after-one-file", "after-two-files", "before-folder-rename", "before-link-swap"],
+    [(0, None), (1, None), (2, None), (3, None), (3, "staging folder"), (3, "day link")],
+    ids=["before-first-file", "after-one-file", "after-two-files", "before-manifest", "before-folder-rename",
+         "before-link-swap"],
 )
 def test_a_publish_killed_part_way_leaves_the_old_reports(tmp_path, monkeypatch, files_written, rename_dies):
     root = tmp_path / "reports"
@@ -41,9 +46,10 @@ def test_a_publish_killed_part_way_leaves_the_old_reports(tmp_path, monkeypatch,
     written = []
 
     def write(path, content):
-        if len(written) == files_written:
+        if len(written) == files_written and (rename_dies is None or Path(path).name != MANIFEST_FILE):
             raise Killed
-        written.append(path)
+        if Path(path).name != MANIFEST_FILE:
+            written.append(path)
         return real_write(path, content)
 
     def replace(src, dst):

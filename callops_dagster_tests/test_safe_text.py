@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from callops_dagster.contract.sources import AGENT_ROSTER, REJECTED_COLUMNS
+from callops_dagster.ingest.profiling import profile_raw
 from callops_dagster.ingest.reading import read_landing_csv
 from callops_dagster.report.publish import rejected_rows_csv_text, summary_csv_text
 from callops_dagster.contract.safe_text import (
@@ -149,7 +150,7 @@ def test_control_characters_nul_and_overrides_inside_quoted_values_are_read_as_t
         + b"A2,=1+1,-5,@Mumbai,O1\n"
     )
     table = read_landing_csv(path, AGENT_ROSTER)
-    assert table.records_read == 2 and table.malformed_rows == 0
+    assert table.records_read == 2 and profile_raw(table.frame, AGENT_ROSTER).malformed == 0
     first = table.frame.iloc[0]
     assert (first["users_first_name"], first["users_last_name"]) == ("a\x00b", "c\x01d\r\ne")
     assert first["users_office_location"] == f"x{RLO}y"

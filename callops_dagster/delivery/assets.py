@@ -8,11 +8,11 @@ per-run overrides are the run tag ``callops/slack_post`` (``backfill`` or ``forc
 
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pandas as pd
+from upath import UPath
 
 from callops_dagster.compliance.picture import agent_summary_png, markdown_image
 from callops_dagster.compliance.rules import CallingHours, compliance_files, compliance_line
@@ -59,7 +59,7 @@ def _post_mode(context: dg.AssetExecutionContext) -> str | None:
 
 
 def deliver_summary(
-    context: dg.AssetExecutionContext, slack: SlackResource, data_dir: Path, day: str, text: str,
+    context: dg.AssetExecutionContext, slack: SlackResource, data_dir: UPath, day: str, text: str,
     through: str | None = None,
 ) -> dict[str, Any]:
     """Post ``text`` for ``day`` when the rules say so; return the metadata that says what happened.
@@ -157,8 +157,10 @@ def slack_summary(
     The message: top performer, active agents and average duration, then a data-quality line,
     the compliance line and one line per org. `reports/<date>/` gets `slack_message.txt`,
     `agent_performance_summary.csv`, `rejected_rows.csv`, `agent_compliance.csv`,
-    `loan_contact_frequency.csv` and `agent_summary.png` in one atomic switch, so a run that
-    stops half-way leaves the previous reports whole. Then the message is posted to Slack
+    `loan_contact_frequency.csv` and `agent_summary.png`, then `manifest.json` (each file's
+    sha256 and size) last: locally in one atomic switch, so a run that stops half-way leaves
+    the previous reports whole; on object storage file by file, the manifest telling a
+    complete set. Then the message is posted to Slack
     (newest landed day only, once per content; dry-run without SLACK_WEBHOOK_URL).
     """
     day = partition_day(context)

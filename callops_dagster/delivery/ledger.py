@@ -4,6 +4,7 @@ The ledger is one small JSON file per day, ``<data_dir>/slack/posted/<YYYY-MM-DD
 replaced atomically after each successful post. It lives outside ``reports/<day>/`` on
 purpose: that folder is a symlink to a content-versioned folder that is swapped (and the old
 one removed) whenever the day's reports change, which is exactly when the ledger matters.
+On object storage (``s3://...``) the ledger is one object, replaced by one put.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from upath import UPath
+
 from callops_dagster.platform.files import write_atomic
+from callops_dagster.platform.storage import data_path
 
 # Per-run choices (the run tag ``callops/slack_post``): post a day that is not the newest,
 # or post even when the same content was already posted.
@@ -60,11 +64,11 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def ledger_path(data_dir: Path, day: str) -> Path:
-    return Path(data_dir) / "slack" / "posted" / f"{day}.json"
+def ledger_path(data_dir: Path | UPath, day: str) -> Path | UPath:
+    return data_path(data_dir) / "slack" / "posted" / f"{day}.json"
 
 
-def read_posts(path: Path) -> list[Post]:
+def read_posts(path: Path | UPath) -> list[Post]:
     """Every post of the day, oldest first; none when the file does not exist."""
     if not path.is_file():
         return []
@@ -78,7 +82,7 @@ def read_posts(path: Path) -> list[Post]:
         ) from None
 
 
-def record_post(path: Path, post: Post) -> list[Post]:
+def record_post(path: Path | UPath, post: Post) -> list[Post]:
     """Append ``post`` to the day's ledger (atomic replace) and return the whole list."""
     posts = [*read_posts(path), post]
     write_atomic(path, json.dumps({"posts": [asdict(p) for p in posts]}, indent=2) + "\n")

@@ -3,9 +3,9 @@ and one per newly overdue day, when a freshness check fails.
 
 Open-source Dagster does not alert on asset checks: a failed non-blocking check leaves the
 run green, and a failed blocking check fails the run without naming the check. This sensor
-reads each finished run's check evaluations and step failures from the instance's event log
-and posts one short alert through the same ``SlackResource`` (dry-run logs it when no
-webhook is set).
+reads each finished run's check evaluations and step failures from the instance's event log,
+asks ``delivery/alerts.plan_alerts`` what to post, log or skip and why, and posts one short
+alert per run through the same ``SlackResource`` (dry-run logs it when no webhook is set).
 
 The cursor is the storage id of the last run-finished event handled. A run has one such
 event (RUN_SUCCESS or RUN_FAILURE), so it is alerted once; the cursor moves past a run only
@@ -22,13 +22,22 @@ as the run cursor (so a refused alert is retried and a sent one is not repeated)
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 
 import dagster as dg
 
+from callops_dagster.delivery.alerts import (
+    DRY_RUN,
+    POST,
+    AlertCursor,
+    FinishedRun,
+    PlannedAlert,
+    over_budget_summary,
+    plan_alerts,
+    tick_summary,
+    within_budget,
+)
 from callops_dagster.delivery.resources import SlackDeliveryError, SlackResource, redact
 from callops_dagster.delivery.blocks import (
     FailedCheck,
@@ -36,7 +45,6 @@ from callops_dagster.delivery.blocks import (
     OverdueDay,
     RunOutcome,
     alert_blocks,
-    alert_text,
     numeric_counts,
     overdue_day,
 )
@@ -52,30 +60,6 @@ ATTEMPTS_PER_TICK = 2
 ALERT_WAIT_S = 5.0
 TICK_BUDGET_S = 40.0
 FINISHED = (dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE)
-
-
-@dataclass(frozen=True)
-class AlertCursor:
-    """The sensor's cursor: the storage id of the last run-finished event handled, and per
-    freshness check (``asset:check``) the last overdue day alerted."""
-
-    after: int
-    overdue_alerted: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, raw: str) -> AlertCursor:
-        """A cursor as written by ``dump``; a bare number (the first format) is ``after``.
-        Anything else is a ValueError."""
-        if raw.strip().lstrip("-").isdigit():
-            return cls(int(raw))
-        try:
-            data = json.loads(raw)
-            return cls(int(data["after"]), {str(k): str(v) for k, v in data.get("overdue_alerted", {}).items()})
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"unreadable cursor {raw[:80]!r}") from exc
-
-    def dump(self) -> str:
-        return json.dumps({"after": self.after, "overdue_alerted": self.overdue_alerted}, sort_keys=True)
 
 
 def _failed_checks(instance: dg.DagsterInstance, run_id: str) -> tuple[list[FailedCheck], list[OverdueDay]]:
@@ -178,42 +162,47 @@ def run_alerts(context: dg.SensorEvaluationContext, slack: SlackResource) -> dg.
         return dg.SensorResult(
             cursor=AlertCursor(start).dump(), skip_reason="first tick: alerting on runs that finish from now on"
         )
-    alerted = 0
     started = time.monotonic()
+    runs = [
+        FinishedRun(record.storage_id, record.run_id, run_outcome(instance, record))
+        for record in finished_runs(instance, cursor.after)
+    ]
+    plan = plan_alerts(
+        runs,
+        cursor,
+        include_warn=slack.alert_on_warn,
+        dry_run=slack.dry_run,
+        redact=lambda text: redact(text, slack.webhook_url),
+    )
+    return _act_on_plan(plan, cursor, context, slack, started)
+
+
+def _act_on_plan(
+    plan: list[PlannedAlert],
+    cursor: AlertCursor,
+    context: dg.SensorEvaluationContext,
+    slack: SlackResource,
+    started: float,
+) -> dg.SensorResult:
+    """Post or log each planned alert in turn; stop (the cursor before the step) at the tick's
+    time budget or when Slack refuses, so the rest are sent on the next tick."""
+    alerted = 0
     worst_post_s = ATTEMPTS_PER_TICK * slack.timeout_s + ALERT_WAIT_S
-    for record in finished_runs(instance, cursor.after):
-        outcome = run_outcome(instance, record)
-        if outcome is not None:  # an overdue day already alerted is not alerted again
-            new = [o for o in outcome.overdue if cursor.overdue_alerted.get(o.key) != o.day]
-            outcome = replace(outcome, overdue=new)
-        text = alert_text(outcome, include_warn=slack.alert_on_warn) if outcome else None
-        text = redact(text, slack.webhook_url) if text else None
-        if text and slack.dry_run:
-            context.log.info(f"Slack dry-run (SLACK_WEBHOOK_URL not set): alert not sent:\n{text}")
-        elif text:
-            if alerted and time.monotonic() - started + worst_post_s > TICK_BUDGET_S:
-                return dg.SensorResult(
-                    cursor=cursor.dump(),
-                    skip_reason=f"{alerted} alert(s) sent; the rest on the next tick (tick time budget)",
-                )
+    for step in plan:
+        if step.action == DRY_RUN:
+            context.log.info(f"Slack dry-run (SLACK_WEBHOOK_URL not set): alert not sent:\n{step.text}")
+        elif step.action == POST:
+            if not within_budget(alerted, time.monotonic() - started, worst_post_s, TICK_BUDGET_S):
+                return dg.SensorResult(cursor=cursor.dump(), skip_reason=over_budget_summary(alerted))
             try:
                 slack.post(
-                    text, alert_blocks(text), log=context.log.warning,
+                    step.text, alert_blocks(step.text), log=context.log.warning,
                     max_attempts=ATTEMPTS_PER_TICK, max_wait_s=ALERT_WAIT_S,
                 )
             except SlackDeliveryError as exc:
-                reason = f"alert for run {record.run_id[:8]} not delivered, retried next tick: {exc}"
+                reason = f"alert for run {step.run_id[:8]} not delivered, retried next tick: {exc}"
                 context.log.error(reason)
                 return dg.SensorResult(cursor=cursor.dump(), skip_reason=reason)
-        alerted += bool(text)
-        days = {o.key: o.day for o in outcome.overdue} if outcome else {}
-        cursor = AlertCursor(record.storage_id, {**cursor.overdue_alerted, **days})
-    return dg.SensorResult(
-        cursor=cursor.dump(),
-        skip_reason=(
-            f"{alerted} alert(s) {'logged (dry-run)' if slack.dry_run else 'sent'}"
-            if alerted
-            else "no finished run with a failed ERROR check or step, or a newly overdue day"
-        ),
-    )
-
+        alerted += step.alerts
+        cursor = step.cursor
+    return dg.SensorResult(cursor=cursor.dump(), skip_reason=tick_summary(alerted, slack.dry_run))

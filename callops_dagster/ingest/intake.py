@@ -11,6 +11,8 @@ Decisions (docs/operations.md, "callops run on your own files"):
   never rows of later ones);
 - a day lands all at once (a hidden temporary folder next to it, then a rename); a landed day
   with the same bytes is left as it is, one with other bytes is only replaced when asked.
+  On object storage (``s3://...``) there are no folders to rename: each file is put whole
+  (one PUT), the roster first, and the landing sensor's two looks wait for the set to settle.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from upath import UPath
 
-from callops_dagster.contract.sources import CALL_LOGS, RAW_TEXT, SOURCES, SourceSpec
+from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, RAW_TEXT, SOURCES, SourceSpec
 from callops_dagster.ingest.reading import (
     SourceFileError,
     normalise_header,
@@ -34,6 +37,8 @@ from callops_dagster.ingest.reading import (
     read_landing_csv,
 )
 from callops_dagster.ingest.validation import valid_dates
+from callops_dagster.platform.files import write_atomic
+from callops_dagster.platform.storage import data_path, is_local
 
 ORDER = " ".join(spec.name.upper() for spec in SOURCES)
 
@@ -155,11 +160,18 @@ def partition_problem(day: dt.date, first: dt.date, last: dt.date) -> str | None
 # ---------------------------------------------------------------- landing
 
 
-def differing_files(folder: Path, files: Mapping[SourceSpec, Path]) -> list[str]:
+def same_bytes(landed: Path | UPath, given: Path) -> bool:
+    """True when the landed file (local or an object) holds exactly the bytes of ``given``."""
+    if is_local(landed):
+        return filecmp.cmp(landed, given, shallow=False)
+    return landed.stat().st_size == Path(given).stat().st_size and landed.read_bytes() == Path(given).read_bytes()
+
+
+def differing_files(folder: Path | UPath, files: Mapping[SourceSpec, Path]) -> list[str]:
     """The landing names of ``files`` whose bytes differ from (or are absent in) ``folder``."""
     return [
         spec.file_name for spec, path in files.items()
-        if not (folder / spec.file_name).is_file() or not filecmp.cmp(folder / spec.file_name, path, shallow=False)
+        if not (folder / spec.file_name).is_file() or not same_bytes(folder / spec.file_name, path)
     ]
 
 
@@ -180,7 +192,7 @@ def move_in(staged: Path, target: Path, *, replace: bool = False) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def plan_landing(target: Path, files: Mapping[SourceSpec, Path], *, replace: bool = False) -> str:
+def plan_landing(target: Path | UPath, files: Mapping[SourceSpec, Path], *, replace: bool = False) -> str:
     """What landing ``files`` in the day folder ``target`` does: ``"land"`` (nothing there),
     ``"keep"`` (the same bytes are there) or ``"replace"`` (other files are there and
     ``replace``); ``IntakeError`` naming the differing files when they are there and not ``replace``."""
@@ -197,12 +209,18 @@ def plan_landing(target: Path, files: Mapping[SourceSpec, Path], *, replace: boo
     return "replace"
 
 
-def land_files(data_dir: Path, day: dt.date, files: Mapping[SourceSpec, Path], *, replace: bool = False) -> str:
+def land_files(
+    data_dir: Path | UPath, day: dt.date, files: Mapping[SourceSpec, Path], *, replace: bool = False
+) -> str:
     """Copy ``files`` byte for byte to ``<data_dir>/landing/<day>/`` under their contract names,
-    all at once, as ``plan_landing`` decides; returns its decision."""
-    target = Path(data_dir) / "landing" / day.isoformat()
+    all at once (on object storage: file by file, each whole), as ``plan_landing`` decides;
+    returns its decision."""
+    target = data_path(data_dir) / "landing" / day.isoformat()
     plan = plan_landing(target, files, replace=replace)
     if plan == "keep":
+        return plan
+    if not is_local(target):
+        _put_files(target, files)
         return plan
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{day.isoformat()}.new-"))
@@ -217,3 +235,14 @@ def land_files(data_dir: Path, day: dt.date, files: Mapping[SourceSpec, Path], *
     finally:
         shutil.rmtree(staged, ignore_errors=True)
     return plan
+
+
+def _put_files(target: UPath, files: Mapping[SourceSpec, Path]) -> None:
+    """Put each of ``files`` whole (one PUT each) under the object-storage folder ``target``,
+    the roster first: a day is complete once its call logs and dispositions are there."""
+    ordered = sorted(files.items(), key=lambda item: item[0] != AGENT_ROSTER)
+    try:
+        for spec, path in ordered:
+            write_atomic(target / spec.file_name, Path(path).read_bytes())
+    except OSError as exc:
+        raise IntakeError(f"cannot land {target}: {exc.strerror or exc}") from None

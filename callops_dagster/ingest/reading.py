@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from upath import UPath
 
 from callops_dagster.contract.sources import RAW_TEXT, SourceSpec
 
@@ -51,13 +52,9 @@ class RawTable:
 
     frame: pd.DataFrame
     records_read: int
-    path: Path
+    path: Path | UPath
     bytes: int
     extra_columns: list[str] = field(default_factory=list)
-
-    @property
-    def malformed_rows(self) -> int:
-        return int(self.frame[RAW_TEXT].notna().sum())
 
 
 def normalise_header(name: str) -> str:
@@ -114,10 +111,10 @@ def _map_columns(header: list[str], spec: SourceSpec) -> tuple[dict[str, int], l
     return {c: positions[c] for c in spec.columns}, extras
 
 
-def read_header(path: Path, file_name: str, *, limit: int = 1 << 20) -> list[str]:
+def read_header(path: Path | UPath, file_name: str, *, limit: int = 1 << 20) -> list[str]:
     """The header fields of the file at ``path`` as written (BOM and leading blank lines skipped),
     reading at most ``limit`` bytes; ``SourceFileError`` (naming ``file_name``) when it has none."""
-    with open(path, "rb") as handle:
+    with path.open("rb") as handle:
         start = handle.read(limit)
     body, _ = _skip_blank_lines(start[len(BOM) :] if start.startswith(BOM) else start)
     if not body or body.isspace():
@@ -225,9 +222,8 @@ def _row_numbers(good: int, invalid: _Invalid) -> tuple[np.ndarray, np.ndarray]:
     return number[~is_blank & ~is_malformed], number[is_malformed]
 
 
-def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = None) -> RawTable:
-    """Read one landing file as text records; raise ``SourceFileError`` if it is unusable."""
-    name = spec.file_name
+def _file_bytes(path: Path | UPath, name: str, max_bytes: int | None) -> tuple[bytes, int]:
+    """The whole file and its size; ``SourceFileError`` when it is missing, empty or too large."""
     if not path.is_file():
         raise SourceFileError(name, f"file is missing (expected at {path})")
     size = path.stat().st_size
@@ -237,41 +233,44 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
         raise SourceFileError(
             name, f"file is {size:,} bytes, over the configured limit of {max_bytes:,} bytes"
         )
-    data = path.read_bytes()
+    return path.read_bytes(), size
+
+
+def _body(data: bytes, name: str) -> tuple[bytes, int]:
+    """The records from the header on (BOM and leading blank lines dropped, a final line end
+    ensured) and how many blank lines were skipped."""
     body, skipped = _skip_blank_lines(data[len(BOM) :] if data.startswith(BOM) else data)
     if not body or body.isspace():  # not strip(): that would copy the whole file
         raise SourceFileError(name, "file has no header (only a byte-order mark or blank lines)")
     if not body.endswith(b"\n"):
         body += b"\n"  # pyarrow cannot infer the columns of a header-only file without one
+    return body, skipped
 
-    try:
-        header = _header_fields(body, name)
-    except SourceFileError as exc:
-        raise SourceFileError(name, exc.problem, line=skipped + 1) from None
-    positions, extras = _map_columns(header, spec)
 
+def _parsed(data: bytes, body: bytes, skipped: int, header: list[str], name: str) -> tuple[pa.Table, _Invalid]:
+    """The file parsed by pyarrow (header record included), after the UTF-8 and quoting checks."""
     # Checked before parsing: pyarrow decodes a record it cannot fit to the header before our
     # handler sees it, and a bad byte there escapes as a stray traceback. ~50 ms per 85 MB.
     if (line := _utf8_error_line(data)) is not None:
         raise SourceFileError(name, "file is not valid UTF-8", line=line)
-    buffer = pa.py_buffer(body)
     try:
         # One single-threaded parse: only it numbers the records it cannot fit to the header,
         # and on two busy cores the threaded reader measured no faster (benchmarks/).
-        table, invalid = _parse(buffer, len(header), use_threads=False)
+        table, invalid = _parse(pa.py_buffer(body), len(header), use_threads=False)
     except pa.ArrowInvalid as exc:
         raise SourceFileError(name, f"not parseable as CSV: {exc}") from None
     if _quotes_need_checking(body, table, invalid) and (problem := _quoting_error(body)):
         raise SourceFileError(name, problem[1], line=problem[0] + skipped)
+    return table, invalid
 
-    data_rows = table.slice(1)  # the first record is the header
-    good_rows = data_rows.num_rows
+
+def _records_frame(columns: dict[str, pa.ChunkedArray], good_rows: int, invalid: _Invalid) -> pd.DataFrame:
+    """``row_number``, the required columns and ``raw_text``, malformed records in their place.
+
+    Each column is held once: its old copy is freed as the next replaces it, which keeps the
+    peak memory of a large file near one copy of its text.
+    """
     good_numbers, malformed_numbers = _row_numbers(good_rows, invalid)
-    columns = {c: data_rows.column(positions[c]) for c in spec.columns}
-    # From here on each column is held once: the file's bytes and the parsed table (with any
-    # extra columns) are freed now, and each column's old copy as the next replaces it. That
-    # keeps the peak memory of a large file near one copy of its text.
-    del data, body, buffer, table, data_rows
     texts = pa.nulls(good_rows, TEXT)
     numbers = good_numbers
     if invalid.malformed:
@@ -286,12 +285,32 @@ def read_landing_csv(path: Path, spec: SourceSpec, *, max_bytes: int | None = No
         del column
         bad_texts = pa.array([text for _, text in invalid.malformed], type=TEXT)
         texts = pa.concat_arrays([texts, bad_texts]).take(order)
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             ROW_NUMBER: numbers,
             **{c: column.to_pandas() for c, column in columns.items()},
             RAW_TEXT: texts.to_pandas(),
         }
     )
+
+
+def read_landing_csv(path: Path | UPath, spec: SourceSpec, *, max_bytes: int | None = None) -> RawTable:
+    """Read one landing file (local or on object storage) as text records; raise
+    ``SourceFileError`` if it is unusable."""
+    name = spec.file_name
+    data, size = _file_bytes(path, name, max_bytes)
+    body, skipped = _body(data, name)
+    try:
+        header = _header_fields(body, name)
+    except SourceFileError as exc:
+        raise SourceFileError(name, exc.problem, line=skipped + 1) from None
+    positions, extras = _map_columns(header, spec)
+    table, invalid = _parsed(data, body, skipped, header, name)
+    data_rows = table.slice(1)  # the first record is the header
+    good_rows = data_rows.num_rows
+    columns = {c: data_rows.column(positions[c]) for c in spec.columns}
+    # The file's bytes and the parsed table (with any extra columns) are freed now.
+    del data, body, table, data_rows
+    frame = _records_frame(columns, good_rows, invalid)
     records = good_rows + len(invalid.malformed)
     return RawTable(frame=frame, records_read=records, path=path, bytes=size, extra_columns=extras)

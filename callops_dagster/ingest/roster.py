@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from upath import UPath
+
 from callops_dagster.contract.sources import AGENT_ROSTER
 from callops_dagster.ingest.reading import RawTable, SourceFileError, read_landing_csv
 from callops_dagster.landing.folder import landed_days, landing_file
@@ -23,7 +25,7 @@ class RosterChoice:
         return self.roster_day != day
 
 
-def _usable_roster(path: Path, max_bytes: int | None) -> RawTable | None:
+def _usable_roster(path: Path | UPath, max_bytes: int | None) -> RawTable | None:
     """The roster at ``path`` if it has data rows; None when absent, empty or header-only."""
     if not path.is_file() or path.stat().st_size == 0:
         return None
@@ -31,7 +33,7 @@ def _usable_roster(path: Path, max_bytes: int | None) -> RawTable | None:
     return table if table.records_read > 0 else None
 
 
-def choose_roster(data_dir: Path, day: dt.date, *, max_bytes: int | None = None) -> RosterChoice:
+def choose_roster(data_dir: Path | UPath, day: dt.date, *, max_bytes: int | None = None) -> RosterChoice:
     """The day's own roster, or the latest earlier day's roster that has data rows.
 
     A roster of the day that is present but unusable (a missing column, say) fails the day:

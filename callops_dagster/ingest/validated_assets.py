@@ -170,6 +170,63 @@ def _check_results(
     ]
 
 
+def _outs(spec: SourceSpec) -> dict[str, dg.AssetOut]:
+    """The validated table of one file and its rejected rows."""
+    rejected_name = rejected_asset_name(spec)
+    return {
+        spec.name: dg.AssetOut(
+            group_name=GROUP,
+            kinds={"pandas", "parquet"},
+            owners=OWNERS,
+            metadata=declared_metadata(spec.name),
+            description=DESCRIPTIONS[spec.name],
+        ),
+        rejected_name: dg.AssetOut(
+            group_name=GROUP,
+            kinds={"pandas", "parquet"},
+            owners=OWNERS,
+            metadata=declared_metadata(rejected_name),
+            description=(
+                f"Rows of {spec.file_name} that broke a row rule: row_number, reason "
+                "code (the first rule broken) and raw values."
+            ),
+        ),
+    }
+
+
+def _roster_carried_from(context: dg.AssetExecutionContext, spec: SourceSpec) -> str | None:
+    """The earlier day a carried-forward roster came from; None for the day's own file.
+
+    Only the roster is ever carried forward, and the raw table does not say from where: the
+    raw roster asset records it in its metadata (``roster_day``, ``carried_forward``).
+    """
+    if spec != AGENT_ROSTER:
+        return None
+    upstream = latest_partition_metadata(context, raw_asset_name(spec))
+    return str(upstream["roster_day"]) if upstream.get("carried_forward", False) else None
+
+
+def _kept_metadata(spec: SourceSpec, result: Validated) -> dict:
+    return table_metadata(
+        result.kept,
+        spec.name,
+        rows_rejected=len(result.rejected),
+        rejected_by_reason=counts_md(result.rejected_by_reason(), "reason"),
+        warnings=counts_md(result.warnings, "warning"),
+        **{f"warning_{k}": v for k, v in result.warnings.items()},
+    )
+
+
+def _rejected_metadata(name: str, reported: pd.DataFrame, carried_from: str | None) -> dict:
+    return table_metadata(
+        reported,
+        name,
+        rejected_by_reason=counts_md(reported["reason"].value_counts().to_dict(), "reason"),
+        **({"note": f"roster carried forward from {carried_from}; its rejects belong to that day"}
+           if carried_from else {}),
+    )
+
+
 def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     """The validated table of one file and its rejected rows, with their checks."""
     rejected_name = rejected_asset_name(spec)
@@ -178,57 +235,19 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         name=f"validate_{spec.name}",
         partitions_def=daily_partitions,
         ins={"raw": dg.AssetIn(raw_asset_name(spec))},
-        outs={
-            spec.name: dg.AssetOut(
-                group_name=GROUP,
-                kinds={"pandas", "parquet"},
-                owners=OWNERS,
-                metadata=declared_metadata(spec.name),
-                description=DESCRIPTIONS[spec.name],
-            ),
-            rejected_name: dg.AssetOut(
-                group_name=GROUP,
-                kinds={"pandas", "parquet"},
-                owners=OWNERS,
-                metadata=declared_metadata(rejected_name),
-                description=(
-                    f"Rows of {spec.file_name} that broke a row rule: row_number, reason "
-                    "code (the first rule broken) and raw values."
-                ),
-            ),
-        },
+        outs=_outs(spec),
         check_specs=_check_specs(spec),
     )
     def validate(context: dg.AssetExecutionContext, callops: CallopsConfig, raw: pd.DataFrame):
         result = VALIDATORS[spec.name](raw, context, callops)
-        upstream = latest_partition_metadata(context, raw_asset_name(spec))
-        records_read = int(upstream["records_read"])
-        carried = bool(upstream.get("carried_forward", False))
-        reported = reported_rejects(result, carried)
-        by_reason = result.rejected_by_reason()
+        carried_from = _roster_carried_from(context, spec)
+        reported = reported_rejects(result, carried_from is not None)
+        yield dg.Output(result.kept, output_name=spec.name, metadata=_kept_metadata(spec, result))
         yield dg.Output(
-            result.kept,
-            output_name=spec.name,
-            metadata=table_metadata(
-                result.kept,
-                spec.name,
-                rows_rejected=len(result.rejected),
-                rejected_by_reason=counts_md(by_reason, "reason"),
-                warnings=counts_md(result.warnings, "warning"),
-                **{f"warning_{k}": v for k, v in result.warnings.items()},
-            ),
+            reported, output_name=rejected_name, metadata=_rejected_metadata(rejected_name, reported, carried_from)
         )
-        yield dg.Output(
-            reported,
-            output_name=rejected_name,
-            metadata=table_metadata(
-                reported,
-                rejected_name,
-                rejected_by_reason=counts_md(reported["reason"].value_counts().to_dict(), "reason"),
-                **({"note": f"roster carried forward from {upstream['roster_day']}; its rejects belong to that day"} if carried else {}),
-            ),
-        )
-        yield from _check_results(spec, result, records_read, callops)
+        # The raw table holds one row per record the reader read: its length is records_read.
+        yield from _check_results(spec, result, len(raw), callops)
 
     return validate
 

@@ -3,6 +3,10 @@
 Plain Python, no dagster: the landing sensor calls ``scan_landing`` and ``plan_tick`` once per
 tick and keeps the returned ``WatchState`` (JSON) as its cursor. A day is ready when its
 required files are present and their sizes and mtimes are the same as at the previous look.
+
+The data dir may be object storage (``s3://bucket/prefix``): every look is a fresh listing
+(``storage.list_folder``: fsspec's listing cache is dropped first), one request for the
+landing folder and one per day, and an object's ETag takes part in its fingerprint.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from upath import UPath
+
 from callops_dagster.contract.sources import CALL_LOGS, DISPOSITION_SUMMARY, SOURCES
+from callops_dagster.platform.storage import data_path, is_local, list_folder
 
 # The roster may be carried forward from an earlier day, so only these two must be there.
 REQUIRED_FILES: tuple[str, ...] = (CALL_LOGS.file_name, DISPOSITION_SUMMARY.file_name)
@@ -28,7 +35,7 @@ CURSOR_VERSION = 1
 class LandingScan:
     """The date folders under ``landing/`` and the other entries (hidden ones left out)."""
 
-    days: dict[dt.date, Path]
+    days: dict[dt.date, Path | UPath]
     ignored: tuple[str, ...] = ()
 
 
@@ -41,19 +48,19 @@ def parse_day(name: str) -> dt.date | None:
     return day if name == day.isoformat() else None
 
 
-def scan_landing(data_dir: Path) -> LandingScan:
-    """One listing of ``<data_dir>/landing``: date folders, and every other visible entry."""
-    root = Path(data_dir) / "landing"
+def scan_landing(data_dir: Path | UPath) -> LandingScan:
+    """One fresh listing of ``<data_dir>/landing``: date folders, and every other visible entry."""
+    root = data_path(data_dir) / "landing"
     try:
-        entries = list(os.scandir(root))
+        entries = list_folder(root)
     except (FileNotFoundError, NotADirectoryError):
         return LandingScan({})
-    days: dict[dt.date, Path] = {}
+    days: dict[dt.date, Path | UPath] = {}
     ignored = []
     for entry in entries:
         day = parse_day(entry.name)
-        if day is not None and entry.is_dir():
-            days[day] = Path(entry.path)
+        if day is not None and entry.is_dir:
+            days[day] = entry.path
         elif not entry.name.startswith("."):  # hidden: a dropper's temporary folder
             ignored.append(entry.name)
     return LandingScan(days, tuple(sorted(ignored)))
@@ -61,16 +68,19 @@ def scan_landing(data_dir: Path) -> LandingScan:
 
 @dataclass(frozen=True)
 class LandedFile:
-    """One watched file of a landed day, as ``os.stat`` saw it."""
+    """One watched file of a landed day, as ``os.stat`` (or the object listing) saw it."""
 
     name: str
-    path: Path
+    path: Path | UPath
     size: int
     mtime_ns: int
+    etag: str = ""  # object storage only: changes with the object's content
 
 
-def landed_files(folder: Path) -> tuple[LandedFile, ...] | None:
+def landed_files(folder: Path | UPath) -> tuple[LandedFile, ...] | None:
     """The day's watched files that are there, in contract order; None while a required one is missing."""
+    if not is_local(folder):
+        return _listed_files(folder)
     found = []
     for name in WATCHED_FILES:
         path = Path(folder) / name
@@ -86,19 +96,24 @@ def landed_files(folder: Path) -> tuple[LandedFile, ...] | None:
     return tuple(found)
 
 
+def _listed_files(folder: UPath) -> tuple[LandedFile, ...] | None:
+    """``landed_files`` of a day on object storage, from one fresh listing of its folder."""
+    try:
+        listed = {e.name: e for e in list_folder(folder) if not e.is_dir}
+    except (FileNotFoundError, NotADirectoryError):
+        listed = {}
+    if any(name not in listed for name in REQUIRED_FILES):
+        return None
+    return tuple(
+        LandedFile(e.name, e.path, e.size, e.mtime_ns, e.etag)
+        for e in (listed[name] for name in WATCHED_FILES if name in listed)
+    )
+
+
 def files_fingerprint(files: tuple[LandedFile, ...]) -> str:
-    """A short hash of the files' names, sizes and mtimes."""
-    parts = [f"{f.name}:{f.size}:{f.mtime_ns}" for f in files]
+    """A short hash of the files' names, sizes and mtimes (and ETags, on object storage)."""
+    parts = [f"{f.name}:{f.size}:{f.mtime_ns}" + (f":{f.etag}" if f.etag else "") for f in files]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-
-def day_fingerprint(folder: Path) -> str | None:
-    """A short hash of name, size and mtime of the day's files; None while a required one is missing.
-
-    The roster takes part when present, so a roster dropped or corrected later is a re-drop too.
-    """
-    files = landed_files(folder)
-    return None if files is None else files_fingerprint(files)
 
 
 def run_key(day: str, fingerprint: str) -> str:

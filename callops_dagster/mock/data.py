@@ -317,9 +317,3 @@ def generate_day(day: dt.date, out_dir: Path, *, calls: int = 2000, agents: int 
     write_atomic(paths["agent_roster"], _csv_bytes(ROSTER_COLUMNS, roster))
     write_atomic(paths["disposition_summary"], _csv_bytes(DISPOSITION_COLUMNS, disp))
     return paths
-
-
-def generate_days(start: dt.date, days: int, out_dir: Path, **kwargs) -> list[Path]:
-    """Write ``days`` consecutive landing days from ``start``; return the day folders."""
-    return [generate_day(start + dt.timedelta(days=i), out_dir, **kwargs)["call_logs"].parent
-            for i in range(days)]

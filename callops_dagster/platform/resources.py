@@ -1,15 +1,16 @@
 """Resources: the platform's configuration and the Parquet warehouse IO manager."""
 
 
-from pathlib import Path
+import io
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 from upath import UPath
 
-from callops_dagster.platform.files import atomic_path
+from callops_dagster.platform.files import write_atomic
 from callops_dagster.platform.settings import Settings
+from callops_dagster.platform.storage import data_path, is_local
 
 
 # The documented defaults, for a resource made without loaded settings (tests, a REPL).
@@ -45,8 +46,9 @@ class CallopsConfig(dg.ConfigurableResource):
         return cls(**{**values, **overrides})
 
     @property
-    def root(self) -> Path:
-        return Path(self.data_dir)
+    def root(self) -> UPath:
+        """The data dir: a local path, or an object-storage URL (``s3://bucket/prefix``)."""
+        return data_path(self.data_dir)
 
     @property
     def max_file_bytes(self) -> int:
@@ -54,18 +56,22 @@ class CallopsConfig(dg.ConfigurableResource):
 
 
 class ParquetUPathIOManager(dg.UPathIOManager):
-    """DataFrames as Parquet, one file per asset and partition, replaced atomically."""
+    """DataFrames as Parquet, one file per asset and partition, replaced whole: written to a
+    buffer, then ``write_atomic`` (a renamed temporary file locally, one put on object storage)."""
 
     extension: str = ".parquet"
 
     def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
-        with atomic_path(Path(str(path))) as tmp:
-            # lz4: a million-row table writes and reads back in about half zstd's time (files
-            # twice as large); these are working tables between steps, not an archive.
-            obj.to_parquet(tmp, index=False, compression="lz4")
+        buffer = io.BytesIO()
+        # lz4: a million-row table writes and reads back in about half zstd's time (files
+        # twice as large); these are working tables between steps, not an archive.
+        obj.to_parquet(buffer, index=False, compression="lz4")
+        write_atomic(path, buffer.getbuffer())
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
-        return pd.read_parquet(str(path))
+        if is_local(path):
+            return pd.read_parquet(str(path))
+        return pd.read_parquet(io.BytesIO(path.read_bytes()))  # one GET
 
 
 class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
@@ -74,4 +80,4 @@ class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
     data_dir: str = str(DEFAULTS.data_dir)
 
     def create_io_manager(self, context: dg.InitResourceContext) -> ParquetUPathIOManager:
-        return ParquetUPathIOManager(base_path=UPath(self.data_dir) / "warehouse")
+        return ParquetUPathIOManager(base_path=data_path(self.data_dir) / "warehouse")

@@ -2,7 +2,7 @@
 
 | variable | default | what |
 |---|---|---|
-| CALLOPS_DATA_DIR | data | landing/, warehouse/ and reports/ live here |
+| CALLOPS_DATA_DIR | data | landing/, warehouse/ and reports/ live here: a folder or a URL (s3://bucket/prefix) |
 | CALLOPS_START_DATE | 2025-01-01 | first daily partition |
 | CALLOPS_TIMEZONE | Asia/Kolkata | the partitions' and the schedule's timezone |
 | CALLOPS_SCHEDULE_HOUR | 4 | hour of the day (in that timezone) the daily schedule runs |
@@ -35,11 +35,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from upath import UPath
 
 from callops_dagster.contract.calling_rules import (
     DEFAULT_CALLING_HOURS,
@@ -50,6 +50,7 @@ from callops_dagster.contract.calling_rules import (
 )
 from callops_dagster.contract.durations import DURATION_UNITS, MINUTES
 from callops_dagster.contract.sources import DEFAULT_KNOWN_STATUSES
+from callops_dagster.platform.storage import data_path, is_local
 
 ENV_PREFIX = "CALLOPS_"
 WEBHOOK_ENV = "SLACK_WEBHOOK_URL"
@@ -64,7 +65,7 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX, extra="ignore", frozen=True, populate_by_name=True
     )
 
-    data_dir: Path = Path("data")
+    data_dir: UPath = UPath("data")
     start_date: str = "2025-01-01"
     timezone: str = "Asia/Kolkata"
     schedule_hour: int = 4
@@ -97,10 +98,13 @@ class Settings(BaseSettings):
         stripped = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
         return {k: v for k, v in stripped.items() if v != ""}
 
-    @field_validator("data_dir", mode="after")
+    @field_validator("data_dir", mode="before")
     @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    def _data_location(cls, value: Any) -> UPath:
+        """A local folder made absolute; a URL (``s3://bucket/prefix``) kept as given, once its
+        file system is known to be usable (its fsspec package installed)."""
+        path = data_path(value if isinstance(value, UPath) else str(value))
+        return path.expanduser().resolve() if is_local(path) else path
 
     @field_validator("start_date", mode="before")
     @classmethod

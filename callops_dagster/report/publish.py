@@ -1,4 +1,8 @@
-"""The day's files for people, written atomically (temporary file, then rename).
+"""The day's files for people, published as one set with a manifest written last.
+
+Locally the set is a content-versioned folder swapped in by one rename of a symlink; on object
+storage (``s3://...``) each file is one PUT and ``manifest.json`` (``report/manifest.py``) is
+put after them, so a reader tells a complete set by verifying it.
 
 Every CSV for people is written through ``for_people``: a text cell that a spreadsheet would
 read as a formula gets a leading ``'`` (``safe_text.spreadsheet_safe``); numbers are left
@@ -17,9 +21,12 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from upath import UPath
 
 from callops_dagster.contract.safe_text import spreadsheet_safe
 from callops_dagster.platform.files import DIR_MODE, write_atomic
+from callops_dagster.platform.storage import is_local, list_folder
+from callops_dagster.report.manifest import MANIFEST_FILE, build_manifest, manifest_text, parse_manifest
 from callops_dagster.report.metrics import summary_csv_frame
 
 def for_people(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.DataFrame:
@@ -80,31 +87,32 @@ def summary_csv_text(summary: pd.DataFrame) -> str:
     return csv_text(summary_csv_frame(summary), numeric=numeric)
 
 
-def publish_reports(reports_root: Path, day: str, files: dict[str, str | bytes]) -> Path:
-    """Publish a day's report files together: readers see the old set or the new, never a mix.
+def _as_bytes(files: dict[str, str | bytes]) -> dict[str, bytes]:
+    return {name: c.encode("utf-8") if isinstance(c, str) else bytes(c) for name, c in files.items()}
 
-    The files are written to ``.versions/<day>/<content hash>/`` and ``<day>`` is a symlink
-    swapped to it with one atomic rename. The same content republishes to the same folder,
-    so a re-run changes no byte; older versions of the day are removed afterwards.
+
+def publish_reports(reports_root: Path | UPath, day: str, files: dict[str, str | bytes]) -> Path | UPath:
+    """Publish a day's report files together, ``manifest.json`` last; returns the day's folder.
+
+    Locally readers see the old set or the new, never a mix: the files are written to
+    ``.versions/<day>/<content hash>/`` and ``<day>`` is a symlink swapped to it with one
+    atomic rename. On object storage each file is put whole, then the manifest (``_put_set``).
+    Either way the same content republishes without changing a byte (the manifest too).
     """
+    data = _as_bytes(files)
+    if MANIFEST_FILE in data:
+        raise ValueError(f"{MANIFEST_FILE} is the publisher's own file, not a report")
+    if not is_local(reports_root):
+        return _put_set(reports_root / day, day, data)
     digest = hashlib.sha256()
-    for name in sorted(files):
-        content = files[name]
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        digest.update(name.encode() + b"\0" + data + b"\0")
+    for name in sorted(data):
+        digest.update(name.encode() + b"\0" + data[name] + b"\0")
     versions = reports_root / ".versions" / day
     version = versions / digest.hexdigest()[:16]
     if not version.is_dir():
-        staging = Path(tempfile.mkdtemp(dir=_ensure(versions), prefix=".staging-"))
-        os.chmod(staging, DIR_MODE)
-        for name, content in files.items():
-            write_atomic(staging / name, content)
-        try:
-            os.replace(staging, version)
-        except OSError:  # a parallel run of the same day published the same content first
-            shutil.rmtree(staging, ignore_errors=True)
-            if not version.is_dir():
-                raise
+        _write_version(versions, version, day, data)
+    elif not (version / MANIFEST_FILE).is_file():  # published before manifests existed
+        write_atomic(version / MANIFEST_FILE, manifest_text(build_manifest(day, data)))
     link = reports_root / day
     if link.is_dir() and not link.is_symlink():  # a plain folder from an older layout
         shutil.rmtree(link)
@@ -116,6 +124,61 @@ def publish_reports(reports_root: Path, day: str, files: dict[str, str | bytes])
         if old != version:
             shutil.rmtree(old, ignore_errors=True)
     return link
+
+
+def _write_version(versions: Path, version: Path, day: str, data: dict[str, bytes]) -> None:
+    """Write the set and its manifest (last) to a staging folder, renamed to ``version``."""
+    staging = Path(tempfile.mkdtemp(dir=_ensure(versions), prefix=".staging-"))
+    os.chmod(staging, DIR_MODE)
+    for name, content in data.items():
+        write_atomic(staging / name, content)
+    write_atomic(staging / MANIFEST_FILE, manifest_text(build_manifest(day, data)))
+    try:
+        os.replace(staging, version)
+    except OSError:  # a parallel run of the same day published the same content first
+        shutil.rmtree(staging, ignore_errors=True)
+        if not version.is_dir():
+            raise
+
+
+def _put_set(folder: UPath, day: str, data: dict[str, bytes]) -> UPath:
+    """The set on object storage: unchanged content is left as it is; otherwise the old manifest
+    is deleted, each file put whole, files of the old set that are not in the new one deleted,
+    and the new manifest put last. A reader that finds no manifest, or one that does not verify,
+    is looking at a set being written."""
+    manifest = build_manifest(day, data)
+    old = _read_manifest(folder / MANIFEST_FILE)
+    if old is not None and old["files"] == manifest["files"] and _unchanged(folder, data):
+        return folder
+    fs = folder.fs
+    if old is not None:
+        fs.rm_file((folder / MANIFEST_FILE).path)
+    for name, content in data.items():
+        write_atomic(folder / name, content)
+    for stale in _listed_files(folder) - set(data):
+        fs.rm_file((folder / stale).path)
+    write_atomic(folder / MANIFEST_FILE, manifest_text(manifest))
+    return folder
+
+
+def _read_manifest(path: UPath) -> dict | None:
+    """The manifest at ``path``; None when there is none or it is unreadable."""
+    try:
+        return parse_manifest(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _unchanged(folder: UPath, data: dict[str, bytes]) -> bool:
+    """True when every file of ``data`` is in ``folder`` with the same bytes, and nothing else."""
+    if _listed_files(folder) != {*data, MANIFEST_FILE}:
+        return False
+    return all((folder / name).read_bytes() == content for name, content in data.items())
+
+
+def _listed_files(folder: UPath) -> set[str]:
+    """The names of the objects directly in ``folder``, from a fresh listing."""
+    return {entry.name for entry in list_folder(folder) if not entry.is_dir}
 
 
 def _ensure(folder: Path) -> Path:

@@ -31,8 +31,3 @@ SUMMARY_RULES: dict[str, Rule] = {
         lambda s: s["unique_loans_contacted"] > s["total_calls"],
     ),
 }
-
-
-def broken_rows(summary: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The rows of ``summary`` breaking each rule, by check name (empty when kept)."""
-    return {name: summary.loc[broken(summary)] for name, (_, broken) in SUMMARY_RULES.items()}

@@ -1,0 +1,122 @@
+"""Where the data lives: a local folder, or an object-storage URL such as ``s3://bucket/prefix``.
+
+Plain Python, no dagster. Every path under the data dir is a ``upath.UPath``: for a local
+folder that is a ``pathlib.Path`` (``PosixUPath``), so laptop mode behaves exactly as before;
+for a URL it is the fsspec file system of its protocol (``s3://`` needs s3fs, the ``cluster``
+extra; ``AWS_ENDPOINT_URL`` points botocore at an S3-compatible server).
+
+Listings are never cached: fsspec caches directory listings (``dircache``) and file system
+instances, so a remote data dir is opened with ``use_listings_cache=False`` and
+``fresh_listing`` drops whatever a path's file system cached, before the landing sensor looks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+from dataclasses import dataclass
+
+import fsspec
+from upath import UPath
+
+# Protocols that are the local disk: the data dir is then a plain local path.
+LOCAL_PROTOCOLS = ("", "file", "local")
+CLUSTER_EXTRA = "pip install 'callops-dagster[cluster]'"
+
+
+def is_url(text: str) -> bool:
+    """True when ``text`` names a location by URL (``scheme://...``) rather than a local path."""
+    return "://" in text
+
+
+def is_local(path: os.PathLike | str) -> bool:
+    """True for a path on the local disk (a ``pathlib.Path``, a local ``UPath`` or a plain string)."""
+    if isinstance(path, str):
+        return not is_url(path)
+    protocol = getattr(path, "protocol", None)
+    return protocol is None or protocol in LOCAL_PROTOCOLS  # None: a plain pathlib path
+
+
+def url_problem(url: str) -> str | None:
+    """Why the file system of ``url`` cannot be used here (unknown protocol, package missing), or None."""
+    protocol = url.split("://", 1)[0].lower()
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except ImportError as exc:
+        hint = f"; {CLUSTER_EXTRA}" if protocol in ("s3", "s3a") else ""
+        return f"{protocol}:// needs a package that is not installed ({exc}){hint}"
+    except ValueError:
+        return f"{protocol}:// is not a storage protocol fsspec knows (a local folder, or e.g. s3://bucket/prefix)"
+    return None
+
+
+def data_path(location: os.PathLike | str) -> UPath:
+    """The data dir (or a path under it) as a ``UPath``: a local path as it is, ``file://`` as a
+    local path, any other URL as given, its listings never cached. ``ValueError`` when the URL's
+    file system cannot be used (``url_problem``)."""
+    if not isinstance(location, str) and not is_local(location):
+        return location if isinstance(location, UPath) else UPath(location)
+    text = str(location)
+    if not is_url(text):
+        return UPath(text)
+    if text.lower().startswith(("file://", "local://")):
+        return UPath(text.split("://", 1)[1])
+    if problem := url_problem(text):
+        raise ValueError(problem)
+    return UPath(text, use_listings_cache=False)
+
+
+def fresh_listing(path: UPath | pathlib.Path) -> None:
+    """Forget what the file system of ``path`` cached about listings (nothing to do locally)."""
+    if not is_local(path):
+        path.fs.invalidate_cache()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a folder listing: a file's size and modification time, or a sub-folder."""
+
+    name: str
+    path: UPath | pathlib.Path
+    is_dir: bool
+    size: int = 0
+    mtime_ns: int = 0
+    etag: str = ""  # object storage: the object's ETag (changes with its content); "" locally
+
+
+def list_folder(folder: UPath | pathlib.Path) -> list[Entry]:
+    """The entries of ``folder`` from one fresh listing (remote: one request, no per-file stat).
+
+    ``FileNotFoundError`` (or ``NotADirectoryError``) when there is no such folder.
+    """
+    if is_local(folder):
+        with os.scandir(folder) as entries:
+            return [_local_entry(folder, e) for e in entries]
+    fresh_listing(folder)
+    base = folder.path.rstrip("/")
+    listed = folder.fs.ls(base, detail=True)
+    return [_remote_entry(folder, info) for info in listed if info["name"].rstrip("/") != base]
+
+
+def _local_entry(folder: UPath | pathlib.Path, entry: os.DirEntry) -> Entry:
+    if entry.is_dir():
+        return Entry(entry.name, folder / entry.name, True)
+    try:
+        info = entry.stat()
+    except OSError:  # a dangling link, or removed since the listing
+        return Entry(entry.name, folder / entry.name, False)
+    return Entry(entry.name, folder / entry.name, False, info.st_size, info.st_mtime_ns)
+
+
+def _remote_entry(folder: UPath, info: dict) -> Entry:
+    name = info["name"].rstrip("/").rsplit("/", 1)[-1]
+    if info.get("type") == "directory":
+        return Entry(name, folder / name, True)
+    modified = info.get("LastModified") or info.get("mtime") or info.get("created")
+    if isinstance(modified, dt.datetime):
+        mtime_ns = int(modified.timestamp() * 1_000_000_000)
+    else:
+        mtime_ns = int(float(modified or 0) * 1_000_000_000)
+    etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
+    return Entry(name, folder / name, False, int(info.get("size") or 0), mtime_ns, etag)
