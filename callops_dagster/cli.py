@@ -5,6 +5,8 @@ generate sample days.
     callops run [--day D]
     callops status
     callops mock --start 2025-04-21 --days 7
+    callops migrate                       # cluster mode: create the instance's tables first
+    callops worker [--concurrency N]      # cluster mode: a Celery worker that runs the runs
 
 Every subcommand takes ``--data-dir`` (default ``CALLOPS_DATA_DIR``, then ``data/``),
 ``-v`` (also say which data dir and Dagster instance) and ``-q`` (only warnings and errors).
@@ -378,3 +380,72 @@ def _mock_day(root: Path | UPath, day: dt.date, target: Path | UPath, sizes: dic
             land_files(root, day, {spec: staged / spec.file_name for spec in SOURCES})
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- cluster mode (docs/deploy.md)
+
+
+def cluster_home() -> Path:
+    """``DAGSTER_HOME``, which cluster mode needs set (to a copy of deploy/dagster.yaml)."""
+    home = os.environ.get("DAGSTER_HOME", "").strip()
+    if not home or not (Path(home) / "dagster.yaml").is_file():
+        raise Refusal("set DAGSTER_HOME to a folder holding a copy of deploy/dagster.yaml (docs/deploy.md)")
+    return Path(home).expanduser().resolve()
+
+
+@main.command()
+@click.option("-v", "--verbose", is_flag=True, help="Also say which Dagster instance is used.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@refusals
+def migrate(verbose: bool, quiet: bool) -> None:
+    """Create the Dagster tables of the cluster's instance (DAGSTER_HOME, DAGSTER_PG_URL) if the
+    database is empty, then migrate them to this Dagster. Run it once before starting the
+    webserver, the daemon and the workers, and after upgrading Dagster."""
+    configure_logging(verbose, quiet)
+    home = cluster_home()
+    LOG.debug(f"Dagster instance: {home}")
+    from callops_dagster.cluster.storage import SchemaMissingError
+    from callops_dagster.cluster.storage import migrate as migrate_instance
+
+    try:
+        where = migrate_instance(home, LOG.debug)
+    except SchemaMissingError as exc:
+        raise Refusal(str(exc)) from None
+    LOG.info(f"The Dagster tables in {where} are ready.")
+
+
+@main.command()
+@click.option("--name", help="Worker name; the host name is added [default: dagster-<random>@host].")
+@click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Runs at once (prefork pool processes).")
+@click.option("--queue", help="Queue to take runs from [default: CALLOPS_CELERY_QUEUE, else dagster].")
+@click.option("--loglevel", default="INFO", show_default=True, help="Celery's log level.")
+@click.option("-v", "--verbose", is_flag=True, help="Also say which Dagster instance is used.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@refusals
+def worker(name: str | None, concurrency: int, queue: str | None, loglevel: str, verbose: bool, quiet: bool) -> None:
+    """Start a Celery worker that runs what the cluster's daemon launches (runs the day in
+    CALLOPS_DATA_DIR, records it in DAGSTER_HOME's instance). Needs `callops migrate` first."""
+    from callops_dagster.cluster.urls import redacted
+    from callops_dagster.cluster.worker import WorkerOptions, worker_argv, worker_env, write_config
+    from callops_dagster.platform.settings import load_settings
+
+    configure_logging(verbose, quiet)
+    home = cluster_home()
+    settings = load_settings()
+    from callops_dagster.cluster.storage import SchemaMissingError, check_schema  # loads dagster: after the checks above
+
+    try:
+        check_schema(home)
+    except SchemaMissingError as exc:
+        raise Refusal(str(exc)) from None
+    options = WorkerOptions(broker=settings.celery_broker, backend=settings.celery_backend,
+                            queue=queue or settings.celery_queue, concurrency=concurrency, name=name,
+                            loglevel=loglevel)
+    bin_dir = Path(sys.executable).parent  # the venv's bin, not resolved: its python is the venv's
+    argv = worker_argv(bin_dir, write_config(home, options), options)
+    LOG.info(f"Worker on queue {options.queue} of {redacted(options.broker)}, {concurrency} run(s) at once, "
+             f"instance {home}, data {settings.data_dir}")
+    LOG.debug(" ".join(argv))
+    sys.stdout.flush()
+    os.execve(argv[0], argv, worker_env(os.environ, bin_dir))

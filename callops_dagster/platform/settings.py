@@ -20,6 +20,9 @@
 | CALLOPS_WEEK_START | monday | first day of the weekly summary's week (compliance) |
 | SLACK_WEBHOOK_URL | (unset: dry-run) | Slack incoming webhook; only whether it is set is read here |
 | CALLOPS_SLACK_POST_BACKFILL | false | post days that are not the newest landed day |
+| CALLOPS_CELERY_BROKER | pyamqp://guest:guest@127.0.0.1:5672// | cluster mode: the Celery broker runs are sent through (docs/deploy.md) |
+| CALLOPS_CELERY_BACKEND | redis://127.0.0.1:6379/0 | cluster mode: the Celery result backend the daemon reads run tasks' states from |
+| CALLOPS_CELERY_QUEUE | dagster | cluster mode: the queue the run launcher sends to and `callops worker` takes from |
 
 pydantic-settings reads them (names are case-insensitive; an empty value means the default);
 a value that cannot be used stops the load with ``SettingsError`` naming the variable.
@@ -81,6 +84,10 @@ class Settings(BaseSettings):
     # The URL itself is a secret, read by dg.EnvVar at run time: only whether it is set.
     slack_webhook_set: bool = Field(False, validation_alias=AliasChoices("slack_webhook_set", WEBHOOK_ENV))
     slack_post_backfill: bool = False
+    # Cluster mode (callops_dagster/cluster): the same three in the daemon, webserver and workers.
+    celery_broker: str = "pyamqp://guest:guest@127.0.0.1:5672//"
+    celery_backend: str = "redis://127.0.0.1:6379/0"
+    celery_queue: str = "dagster"
 
     @model_validator(mode="before")
     @classmethod

@@ -1,0 +1,115 @@
+"""The instance's storage in PostgreSQL (``deploy/dagster.yaml``: ``storage: custom:``), and
+``callops migrate``, which creates its tables.
+
+``CallopsPostgresStorage`` is dagster-postgres's storage over the URL as people write it
+(``DAGSTER_PG_URL=postgresql://user@host:5432/db``; ``urls.psycopg2_url`` names the driver).
+With ``should_autocreate_tables: false`` (as deploy/dagster.yaml sets it) it never creates
+tables: two processes creating them at once in an empty database collide (``DuplicateTable``),
+so they are created once, by ``callops migrate``, before the webserver, the daemon and the
+workers start; each of those refuses to start, saying so, while the tables are missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import sqlalchemy
+from dagster._config import process_config, resolve_to_config_type
+from dagster._core.instance.config import dagster_instance_config
+from dagster_postgres import DagsterPostgresStorage
+from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+
+from callops_dagster.cluster.urls import psycopg2_url, redacted
+
+# The main table of each of the three storages (runs, event log, schedules).
+MAIN_TABLES = ("runs", "event_logs", "jobs")
+STORAGE_MODULE = __name__
+STORAGE_CLASS = "CallopsPostgresStorage"
+
+
+class SchemaMissingError(RuntimeError):
+    """The instance's database has no Dagster tables yet: ``callops migrate`` first."""
+
+
+def missing_tables(url: str) -> list[str]:
+    """The main Dagster tables not (yet) in the database at ``url`` (a psycopg2 URL)."""
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        present = set(sqlalchemy.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    return [t for t in MAIN_TABLES if t not in present]
+
+
+def require_schema(url: str) -> None:
+    """Raise ``SchemaMissingError`` when the database at ``url`` lacks the Dagster tables."""
+    if missing := missing_tables(url):
+        raise SchemaMissingError(
+            f"the Dagster tables ({', '.join(missing)}) are not in {redacted(url)}: run "
+            "`callops migrate` once (with this DAGSTER_HOME and DAGSTER_PG_URL) before starting "
+            "the webserver, the daemon or a worker (docs/deploy.md, start order)"
+        )
+
+
+class CallopsPostgresStorage(DagsterPostgresStorage):
+    """``DagsterPostgresStorage`` over ``postgresql://`` / ``postgres://`` URLs (the psycopg2
+    driver named for SQLAlchemy), refusing an empty database when it may not create tables."""
+
+    @classmethod
+    def from_config_value(cls, inst_data: Any, config_value: Mapping[str, Any]) -> CallopsPostgresStorage:
+        url = psycopg2_url(pg_url_from_config(config_value))
+        create = config_value.get("should_autocreate_tables", True)
+        if not create:
+            require_schema(url)
+        return cls(
+            inst_data=inst_data,
+            postgres_url=url,
+            should_autocreate_tables=create,
+            token_provider=get_token_provider_from_config(config_value),
+        )
+
+
+def uses_this_storage(home: Path) -> bool:
+    """Whether ``home/dagster.yaml`` keeps the instance through ``CallopsPostgresStorage``."""
+    config, _ = dagster_instance_config(str(home))
+    custom = (config.get("storage") or {}).get("custom") or {}
+    return (custom.get("module"), custom.get("class")) == (STORAGE_MODULE, STORAGE_CLASS)
+
+
+def storage_config(home: Path) -> Mapping[str, Any]:
+    """The config of ``CallopsPostgresStorage`` in ``home/dagster.yaml``, environment resolved."""
+    if not uses_this_storage(home):
+        raise SchemaMissingError(
+            f"{home / 'dagster.yaml'} does not keep the instance in PostgreSQL through "
+            f"{STORAGE_MODULE}.{STORAGE_CLASS} (copy deploy/dagster.yaml there)"
+        )
+    config, _ = dagster_instance_config(str(home))
+    raw = config["storage"]["custom"].get("config") or {}
+    result = process_config(resolve_to_config_type(CallopsPostgresStorage.config_type()), raw)
+    if not result.success:
+        raise SchemaMissingError(f"the storage config in {home / 'dagster.yaml'} is not valid: {result.errors}")
+    return result.value
+
+
+def check_schema(home: Path) -> None:
+    """Raise ``SchemaMissingError`` when ``home``'s instance is in PostgreSQL through this
+    storage and its tables are missing (what a worker checks before it starts)."""
+    if uses_this_storage(home):
+        require_schema(psycopg2_url(pg_url_from_config(storage_config(home))))
+
+
+def migrate(home: Path, echo: Callable[[str], None]) -> str:
+    """Create the Dagster tables in the instance's database when they are missing, then bring
+    them to this Dagster's schema (``dagster instance migrate``); returns the URL (redacted)."""
+    config = storage_config(home)
+    url = psycopg2_url(pg_url_from_config(config))
+    if missing := missing_tables(url):
+        echo(f"Creating the Dagster tables in {redacted(url)} (missing: {', '.join(missing)})")
+        # NullPool engines: nothing stays open once the tables are made.
+        DagsterPostgresStorage(url, should_autocreate_tables=True, token_provider=get_token_provider_from_config(config))
+    with dg.DagsterInstance.get() as instance:
+        instance.upgrade(echo)
+    return redacted(url)

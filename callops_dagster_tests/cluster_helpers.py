@@ -1,0 +1,98 @@
+"""Helpers for the cluster-mode tests on the machine's real servers (PostgreSQL 127.0.0.1:5432,
+RabbitMQ 127.0.0.1:5672, Redis 127.0.0.1:6379): a database, a queue and result keys of their
+own, made for a test run and removed after it; instance homes holding deploy/dagster.yaml;
+process groups started and stopped whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import sqlalchemy
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = PROJECT_ROOT / "deploy"
+BIN = Path(sys.executable).parent
+CALLOPS = BIN / "callops"
+PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+BROKER_URL = "pyamqp://guest:guest@127.0.0.1:5672//"
+BACKEND_URL = "redis://127.0.0.1:6379/0"
+
+
+def unique_name(prefix: str) -> str:
+    """``prefix`` and 8 random hex digits: a name no parallel test run shares."""
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str = "callops_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database; yields its URL in the ordinary ``postgresql://`` form
+    (which the instance's storage must accept) and drops it after, its connections ended."""
+    name = unique_name(prefix)
+    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"
+            ), {"name": name})
+            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def instance_home(path: Path) -> Path:
+    """``path`` holding a copy of deploy/dagster.yaml: a cluster-mode DAGSTER_HOME."""
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DEPLOY / "dagster.yaml", path / "dagster.yaml")
+    return path
+
+
+def start_group(argv: Sequence[str], cwd: Path, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start ``argv`` in a process group of its own, its output in ``log_path``."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            list(argv), cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of the process group, read from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(stat.parent.name))
+    return members
+
+
+def stop_group(process: subprocess.Popen, timeout_s: float = 30) -> None:
+    """SIGTERM the process group of ``process``, then SIGKILL what is left after ``timeout_s``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            process.poll()
+            if not group_members(process.pid):
+                return
+            time.sleep(0.2)
+
+
+def log_tail(path: Path, chars: int = 3000) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")[-chars:] if path.exists() else ""

@@ -1,0 +1,412 @@
+"""Cluster mode end to end, on the machine's PostgreSQL, RabbitMQ and Redis (docs/deploy.md).
+
+`callops migrate` first; then `dagster-webserver` and `dagster-daemon run` in one working
+directory (deploy/workspace.yaml, a DAGSTER_HOME holding deploy/dagster.yaml) and two
+`callops worker`s, each in a directory and DAGSTER_HOME of its own; all of them over one
+shared data location. The test run has its own database and Celery queue (RabbitMQ's management
+API is not there to make a vhost), so parallel runs do not cross.
+
+Ten generated days are backfilled as the UI does (GraphQL ``launchPartitionBackfill``): every
+day runs on a worker and writes the reports an in-process run of the day writes. Then the same
+days again, and while a worker runs one, its whole process group is SIGKILLed: run monitoring
+finds no live worker holding the run's task, fails the run, run retries run the day again on
+the other worker, and the backfill ends with every day's reports there once and right.
+
+The days are a week apart: no day's seven-day contact window holds another landed day, so each
+day's reports are the same whatever order the workers run the days in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import dagster as dg
+import pytest
+import redis
+import s3fs
+from celery import Celery
+from kombu import Connection
+from upath import UPath
+
+from callops_dagster.mock.data import generate_day
+from callops_dagster.report.manifest import verify_reports
+from callops_dagster_tests.cluster_helpers import (
+    BACKEND_URL,
+    BIN,
+    BROKER_URL,
+    CALLOPS,
+    DEPLOY,
+    instance_home,
+    log_tail,
+    scratch_database,
+    start_group,
+    stop_group,
+    unique_name,
+)
+from callops_dagster_tests.conftest import PUBLISHED_FILES, REPORT_FILES, ephemeral_instance, materialize_day
+from callops_dagster_tests.helpers import subprocess_env
+from callops_dagster_tests.ui.graphql_ops import BACKFILL_MUTATION, BACKFILL_QUERY
+from callops_dagster_tests.ui.webserver import LOCATION, REPOSITORY, Webserver, _location_loaded, free_port
+
+pytestmark = pytest.mark.slow
+
+DATA_ON = "local"  # or "s3": the same cluster over a moto S3 server (shared_data)
+BUCKET = "callops-cluster-test"
+AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+DAYS = [(dt.date(2025, 3, 3) + dt.timedelta(weeks=n)).isoformat() for n in range(10)]
+# Run again, one of them on the worker that is killed. All ten: while the lost run is found
+# (~15 s) and retried, the backfill must still have runs to finish, or the backfill daemon may
+# end it first, and Dagster does not retry a run of an ended backfill (docs/deploy.md).
+KILL_DAYS = DAYS
+JOB = "callops_daily"
+DEADLINE_S = 240
+TASK_TAG = "dagster-celery/task_id"
+PID_EVENT = re.compile(r"Started process for run \(pid: (\d+)\)")
+FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+
+
+# ---------------------------------------------------------------- the shared data location
+
+
+@contextlib.contextmanager
+def shared_data(root: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """Where every process of the cluster keeps the data, and the environment saying so:
+    ``DATA_ON`` "local" is one folder (one machine); "s3" a bucket of a moto S3 server in this
+    process (``CALLOPS_DATA_DIR=s3://...`` and ``AWS_ENDPOINT_URL``), as on machines apart."""
+    if DATA_ON == "local":
+        location = str(root / "data")
+        yield location, {"CALLOPS_DATA_DIR": location}
+        return
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    aws = {**AWS, "AWS_ENDPOINT_URL": f"http://{host}:{port}"}
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in aws.items():
+                patch.setenv(name, value)
+            boto3.client("s3").create_bucket(Bucket=BUCKET)
+            location = f"s3://{BUCKET}/{unique_name('cluster')}"
+            yield location, {"CALLOPS_DATA_DIR": location, **aws}
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+        server.stop()  # the bucket lived in the server's memory
+
+
+def land(staging: Path, location: str) -> None:
+    """Copy the generated landing days under ``staging`` to the shared location."""
+    for path in sorted((staging / "landing").rglob("*.csv")):
+        target = UPath(location) / "landing" / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+
+
+def reports_of(location: str, day: str) -> dict[str, bytes]:
+    """The report files of ``day`` at ``location``, by name (its manifest, which holds the time it
+    was written, left out: ``manifest_problems`` checks it)."""
+    folder = UPath(location) / "reports" / day
+    return {name: (folder / name).read_bytes() for name in REPORT_FILES if (folder / name).exists()}
+
+
+def published_names(location: str, day: str) -> set[str]:
+    return {p.name for p in (UPath(location) / "reports" / day).iterdir()}
+
+
+def manifest_problems(location: str, day: str) -> list[str]:
+    return verify_reports(UPath(location) / "reports" / day)
+
+
+def reported_days(location: str) -> set[str]:
+    return {p.name for p in (UPath(location) / "reports").iterdir() if not p.name.startswith(".")}
+
+
+# ---------------------------------------------------------------- the cluster
+
+
+def wait_for(what: str, poll: Callable[[], Any], logs: Callable[[], str], deadline_s: float = DEADLINE_S) -> Any:
+    """``poll()`` until it returns something true; fail with the cluster's logs after the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while not (result := poll()):
+        assert time.monotonic() < deadline, f"{what}: not after {deadline_s}s\n{logs()}"
+        time.sleep(0.3)
+    return result
+
+
+@dataclass
+class Cluster:
+    root: Path
+    queue: str
+    location: str
+    server: Webserver
+    instance: dg.DagsterInstance
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    reference: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def log_path(self, name: str) -> Path:
+        return self.root / f"{name}.log"
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {name}\n{log_tail(self.log_path(name), 2500)}" for name in self.processes)
+
+    def start(self, name: str, argv: list[str], cwd: Path, home: Path) -> None:
+        env = {**self.env, "DAGSTER_HOME": str(home)}
+        self.processes[name] = start_group(argv, cwd, env, self.log_path(name))
+
+    def workers(self) -> dict[str, int]:
+        """Worker name -> process group."""
+        return {name: p.pid for name, p in self.processes.items() if name.startswith("worker")}
+
+    def launch_backfill(self, days: list[str]) -> str:
+        """Launch a backfill of ``days`` as the Jobs page does for callops_daily."""
+        launch = self.server.graphql(BACKFILL_MUTATION, {"backfillParams": {
+            "selector": {
+                "partitionSetName": f"{JOB}_partition_set",
+                "repositorySelector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY},
+            },
+            "tags": [], "partitionNames": days, "fromFailure": False,
+        }})["launchPartitionBackfill"]
+        assert launch["__typename"] == "LaunchBackfillSuccess", launch
+        return launch["backfillId"]
+
+    def runs_of(self, backfill: str) -> list[dg.DagsterRun]:
+        return list(self.instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill})))
+
+    def backfill_status(self, backfill: str) -> str:
+        return self.server.graphql(BACKFILL_QUERY, {"backfillId": backfill})["partitionBackfillOrError"]["status"]
+
+    def all_days_done(self, backfill: str, days: list[str]) -> list[dg.DagsterRun] | None:
+        """The backfill's runs once every run has finished and each of ``days`` has succeeded."""
+        runs = self.runs_of(backfill)
+        done = all(r.status in FINISHED for r in runs)
+        succeeded = {r.tags["dagster/partition"] for r in runs if r.status == dg.DagsterRunStatus.SUCCESS}
+        return runs if done and succeeded == set(days) else None
+
+    def run_pid(self, run_id: str) -> int | None:
+        """The pid of the process that executed the run (a worker's pool process)."""
+        for record in self.instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+            if match := PID_EVENT.search(record.message or ""):
+                return int(match.group(1))
+        return None
+
+
+def worker_names(queue: str) -> dict[str, str]:
+    return {f"worker{n}": f"{queue}-w{n}" for n in (1, 2)}
+
+
+def answering_workers(app: Celery, names: list[str]) -> bool:
+    replies = app.control.inspect(timeout=1.0).ping() or {}
+    return all(any(node.startswith(f"{name}@") for node in replies) for name in names)
+
+
+def reference_reports(root: Path, staging: Path) -> dict[str, dict[str, bytes]]:
+    """Each day run in this process (``dg.materialize``) over a local copy of the landed days."""
+    data = root / "reference"
+    shutil.copytree(staging / "landing", data / "landing")
+    instance = ephemeral_instance()
+    try:
+        for day in DAYS:
+            assert materialize_day(data, day, instance).success, day
+    finally:
+        instance.dispose()
+    return {day: reports_of(str(data), day) for day in DAYS}
+
+
+def clean_up_celery(queue: str, task_ids: list[str]) -> None:
+    """Remove the test's queue (and its exchange) from RabbitMQ and its task results from Redis."""
+    with Connection(BROKER_URL) as conn:
+        channel = conn.default_channel
+        channel.queue_delete(queue)
+        channel.exchange_delete(queue)
+    if task_ids:
+        results = redis.Redis.from_url(BACKEND_URL)
+        results.delete(*(f"celery-task-meta-{task_id}" for task_id in task_ids))
+        results.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """Migrated database, webserver, two workers and the landed days (the daemon starts with the
+    first backfill); stopped and cleaned up after the module."""
+    root = tmp_path_factory.mktemp("cluster")
+    queue = unique_name("callops-test").replace("_", "-")
+    staging = root / "staging"
+    for day in DAYS:
+        generate_day(dt.date.fromisoformat(day), staging, calls=200, agents=8, defect_rate=0.02, seed=3)
+    with shared_data(root) as (location, data_env), scratch_database() as url, pytest.MonkeyPatch.context() as patch:
+        land(staging, location)
+        patch.setenv("DAGSTER_PG_URL", url)
+        env = subprocess_env(DAGSTER_PG_URL=url, CALLOPS_CELERY_QUEUE=queue, **data_env)
+        server_dir = root / "server"
+        server_home = instance_home(server_dir / "dagster_home")
+        shutil.copy(DEPLOY / "workspace.yaml", server_dir / "workspace.yaml")
+        started = time.monotonic()
+        migrated = subprocess.run([str(CALLOPS), "migrate"], env={**env, "DAGSTER_HOME": str(server_home)},
+                                  cwd=server_dir, capture_output=True, text=True, timeout=120)
+        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+        instance = dg.DagsterInstance.from_config(str(server_home))
+        port = free_port()
+        server = Webserver(None, port, Path(location), server_home, root / "webserver.log")  # process set below
+        cluster = Cluster(root, queue, location, server, instance, env)
+        app = Celery(broker=BROKER_URL)
+        try:
+            cluster.start("webserver", [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
+                                        "-w", "workspace.yaml"], server_dir, server_home)
+            server.process = cluster.processes["webserver"]
+            for key, name in worker_names(queue).items():
+                worker_dir = root / key
+                cluster.start(key, [str(CALLOPS), "worker", "--name", name], worker_dir,
+                              instance_home(worker_dir / "dagster_home"))
+            cluster.reference = reference_reports(root, staging)
+            wait_for("webserver loaded", lambda: _location_loaded(server), cluster.logs)
+            wait_for("workers answering", lambda: answering_workers(app, list(worker_names(queue).values())),
+                     cluster.logs)
+            cluster.timings["start (migrate, webserver, 2 workers, reference runs)"] = time.monotonic() - started
+            yield cluster
+        finally:
+            task_ids = [r.tags[TASK_TAG] for r in instance.get_runs() if TASK_TAG in r.tags]
+            for process in cluster.processes.values():
+                stop_group(process)
+            app.close()
+            instance.dispose()
+            clean_up_celery(queue, task_ids)
+            for name, seconds in cluster.timings.items():
+                print(f"cluster timing: {name}: {seconds:.1f}s")
+
+
+@pytest.fixture(scope="module")
+def first_backfill(cluster) -> tuple[str, list[dg.DagsterRun]]:
+    """The ten days backfilled; the daemon starts right after the launch, so its first tick
+    takes the backfill (the backfill daemon looks every 30 s)."""
+    started = time.monotonic()
+    backfill = cluster.launch_backfill(DAYS)
+    cluster.start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+                  cluster.root / "server", cluster.server.dagster_home)
+    runs = wait_for("first backfill's days", lambda: cluster.all_days_done(backfill, DAYS), cluster.logs)
+    cluster.timings["first backfill: launch to every day done (daemon start included)"] = time.monotonic() - started
+    return backfill, runs
+
+
+@dataclass
+class Kill:
+    backfill: str
+    victim: dg.DagsterRun
+    worker: str
+    runs: list[dg.DagsterRun]
+
+
+def find_running_day(cluster: Cluster, backfill: str) -> tuple[dg.DagsterRun, str] | None:
+    """A run of ``backfill`` executing on a worker now, and that worker's name."""
+    groups = {pgid: name for name, pgid in cluster.workers().items()}
+    for run in cluster.runs_of(backfill):
+        if run.status != dg.DagsterRunStatus.STARTED or (pid := cluster.run_pid(run.run_id)) is None:
+            continue
+        try:
+            pgid = os.getpgid(pid)
+        except ProcessLookupError:
+            continue
+        if pgid in groups:
+            return run, groups[pgid]
+    return None
+
+
+@pytest.fixture(scope="module")
+def killed(cluster, first_backfill) -> Kill:
+    """The days again; one worker's process group SIGKILLed while it runs one."""
+    started = time.monotonic()
+    backfill = cluster.launch_backfill(KILL_DAYS)
+    victim, worker = wait_for("a day running on a worker", lambda: find_running_day(cluster, backfill),
+                              cluster.logs, deadline_s=120)
+    os.killpg(cluster.workers()[worker], signal.SIGKILL)
+    killed_at = time.monotonic()
+    lost = wait_for("the lost run failed", lambda: (
+        run if (run := cluster.instance.get_run_by_id(victim.run_id)).status in FINISHED else None
+    ), cluster.logs)
+    cluster.timings["kill to lost run failed"] = time.monotonic() - killed_at
+    runs = wait_for("second backfill's days", lambda: cluster.all_days_done(backfill, KILL_DAYS), cluster.logs)
+    cluster.timings["second backfill: launch to every day done"] = time.monotonic() - started
+    return Kill(backfill, lost, worker, runs)
+
+
+# ---------------------------------------------------------------- the backfill
+
+
+def test_every_day_ran_once_on_a_worker_and_succeeded(first_backfill):
+    _, runs = first_backfill
+    assert sorted(r.tags["dagster/partition"] for r in runs) == DAYS
+    assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
+    assert all(r.tags.get(TASK_TAG) for r in runs)
+    assert len({r.tags[TASK_TAG] for r in runs}) == len(runs)
+
+
+def test_both_workers_took_days(cluster, first_backfill):
+    _, runs = first_backfill
+    groups = {pgid: name for name, pgid in cluster.workers().items()}
+    ran_on = {groups.get(os.getpgid(cluster.run_pid(r.run_id))) for r in runs}
+    assert ran_on == set(groups.values())
+
+
+def test_every_days_reports_equal_an_in_process_run(cluster, first_backfill):
+    for day in DAYS:
+        assert sorted(cluster.reference[day]) == sorted(REPORT_FILES), day
+        assert reports_of(cluster.location, day) == cluster.reference[day], day
+
+
+# ---------------------------------------------------------------- a worker lost mid-run
+
+
+def test_the_lost_run_is_failed_as_lost(cluster, killed):
+    assert killed.victim.status == dg.DagsterRunStatus.FAILURE
+    failure = cluster.instance.all_logs(killed.victim.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    assert failure and "run worker lost" in failure[-1].message, failure
+
+
+def test_the_lost_day_is_retried_and_succeeds_on_the_other_worker(cluster, killed):
+    retries = [r for r in killed.runs if r.tags.get("dagster/parent_run_id") == killed.victim.run_id]
+    assert len(retries) == 1
+    retry = retries[0]
+    assert retry.status == dg.DagsterRunStatus.SUCCESS
+    assert retry.tags["dagster/partition"] == killed.victim.tags["dagster/partition"]
+    survivor = next(name for name in cluster.workers() if name != killed.worker)
+    assert os.getpgid(cluster.run_pid(retry.run_id)) == cluster.workers()[survivor]
+
+
+def test_no_day_ran_twice_at_once(cluster, first_backfill, killed):
+    records = cluster.instance.get_run_records(filters=dg.RunsFilter(job_name=JOB))
+    by_day: dict[str, list[tuple[float, float]]] = {}
+    for record in records:
+        by_day.setdefault(record.dagster_run.tags["dagster/partition"], []).append(
+            (record.start_time, record.end_time)
+        )
+    for day, spans in by_day.items():
+        spans.sort()
+        assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:])), (day, spans)
+
+
+def test_both_backfills_end_and_every_day_is_reported_once_and_right(cluster, first_backfill, killed):
+    statuses = wait_for("backfills completed", lambda: (
+        s if "REQUESTED" not in (s := (cluster.backfill_status(first_backfill[0]), cluster.backfill_status(killed.backfill)))
+        else None
+    ), cluster.logs)
+    # A job backfill with a failed run ends COMPLETED_FAILED, even though the run's retry succeeded.
+    assert statuses == ("COMPLETED_SUCCESS", "COMPLETED_FAILED")
+    assert reported_days(cluster.location) == set(DAYS)
+    for day in DAYS:
+        assert published_names(cluster.location, day) == set(PUBLISHED_FILES), day
+        assert manifest_problems(cluster.location, day) == [], day
+        assert reports_of(cluster.location, day) == cluster.reference[day], day
