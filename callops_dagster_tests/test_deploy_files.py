@@ -1,0 +1,127 @@
+"""The deployment files agree where they share a setting (docs/deploy.md).
+
+deploy/dagster.yaml (one server or Celery workers), deploy/helm-values.yaml (Kubernetes,
+official dagster/dagster chart), deploy/cluster.env (the processes' environment) and
+deploy/Dockerfile (the one image): the same database, the same run queue limits, the same
+retries and run monitoring, telemetry off, the same code location. The run launchers differ
+on purpose: Celery workers in the first, Kubernetes Jobs in the second.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from callops_dagster.platform.settings import Settings, env_name
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+@pytest.fixture(scope="module")
+def instance() -> dict:
+    return yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def helm() -> dict:
+    return yaml.safe_load((DEPLOY / "helm-values.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def cluster_env() -> dict[str, str]:
+    lines = (DEPLOY / "cluster.env").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def _user_deployment(helm: dict) -> dict:
+    (deployment,) = helm["dagster-user-deployments"]["deployments"]
+    return deployment
+
+
+def test_both_keep_history_in_the_same_external_postgres(instance, helm, cluster_env):
+    storage = instance["storage"]["custom"]["config"]
+    assert storage["postgres_url"] == {"env": "DAGSTER_PG_URL"}
+    url = urlsplit(cluster_env["DAGSTER_PG_URL"])
+    pg = helm["postgresql"]
+    assert pg["enabled"] is False  # external, as the cluster's
+    assert (pg["postgresqlHost"], pg["postgresqlUsername"], pg["postgresqlDatabase"], pg["service"]["port"]) == (
+        url.hostname, url.username, url.path.lstrip("/"), url.port,
+    )
+
+
+def test_both_create_tables_once_before_anything_starts(instance, helm):
+    assert instance["storage"]["custom"]["config"]["should_autocreate_tables"] is False  # callops migrate
+    assert helm["migrate"]["enabled"] is True  # the chart's migration job
+
+
+def test_both_queue_runs_with_the_same_limits(instance, helm):
+    runs = instance["concurrency"]["runs"]
+    queued = helm["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
+    assert helm["dagsterDaemon"]["runCoordinator"]["type"] == "QueuedRunCoordinator"
+    assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert queued["maxConcurrentRuns"] == runs["max_concurrent_runs"]
+    assert queued["tagConcurrencyLimits"] == runs["tag_concurrency_limits"]
+    assert queued["dequeueIntervalSeconds"] == instance["run_coordinator"]["config"]["dequeue_interval_seconds"]
+    day_limit = {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    assert day_limit in runs["tag_concurrency_limits"]
+
+
+def test_both_retry_and_monitor_runs_alike(instance, helm):
+    daemon = helm["dagsterDaemon"]
+    assert daemon["runRetries"] == {"enabled": True, "maxRetries": instance["run_retries"]["max_retries"]}
+    assert instance["run_retries"]["enabled"] is True
+    ours, theirs = instance["run_monitoring"], daemon["runMonitoring"]
+    assert ours["enabled"] is theirs["enabled"] is True
+    for snake, camel in [("poll_interval_seconds", "pollIntervalSeconds"),
+                         ("start_timeout_seconds", "startTimeoutSeconds"),
+                         ("max_resume_run_attempts", "maxResumeRunAttempts")]:
+        assert ours[snake] == theirs[camel], snake
+
+
+def test_both_keep_telemetry_off(instance, helm):
+    assert instance["telemetry"] == {"enabled": False}
+    assert helm["telemetry"] == {"enabled": False}
+
+
+def test_the_run_launchers_differ_on_purpose(instance, helm):
+    assert instance["run_launcher"]["class"] == "CallopsCeleryRunLauncher"
+    assert helm["runLauncher"]["type"] == "K8sRunLauncher"
+    assert helm["rabbitmq"]["enabled"] is False and helm["redis"]["enabled"] is False
+
+
+def test_the_image_the_chart_and_the_workspace_serve_the_same_code_location(helm):
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert cmd, "Dockerfile has an exec-form CMD"
+    argv = yaml.safe_load(cmd.group(1))
+    module = argv[argv.index("-m") + 1]
+    deployment = _user_deployment(helm)
+    grpc = deployment["dagsterApiGrpcArgs"]
+    assert grpc[grpc.index("--module-name") + 1] == module
+    assert argv[argv.index("-p") + 1] == str(deployment["port"])
+    workspace = yaml.safe_load((DEPLOY / "workspace.yaml").read_text())
+    assert workspace["load_from"][0]["python_module"]["module_name"] == module
+
+
+def test_the_image_installs_the_cluster_extra_and_the_instance_where_the_chart_looks(helm):
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "'.[cluster]'" in dockerfile
+    home = re.search(r"DAGSTER_HOME=(\S+)", dockerfile).group(1)
+    assert home == helm["global"]["dagsterHome"]
+    copied = [shlex.split(line)[1:] for line in dockerfile.splitlines() if line.startswith("COPY deploy/dagster.yaml")]
+    assert copied == [["deploy/dagster.yaml", "$DAGSTER_HOME/dagster.yaml"]]
+
+
+def test_every_callops_variable_named_is_a_setting_and_agrees_with_cluster_env(helm, cluster_env):
+    known = {env_name(field) for field in Settings.model_fields}
+    helm_env = {item["name"]: item["value"] for item in _user_deployment(helm)["env"]}
+    named = [n for n in [*helm_env, *cluster_env] if n.startswith("CALLOPS_")]
+    assert named and set(named) <= known, set(named) - known
+    for name, value in helm_env.items():
+        assert cluster_env.get(name) == value, name
