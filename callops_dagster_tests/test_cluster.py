@@ -62,7 +62,7 @@ from callops_dagster_tests.ui.webserver import LOCATION, REPOSITORY, Webserver, 
 
 pytestmark = pytest.mark.slow
 
-DATA_ON = "local"  # or "s3": the same cluster over a moto S3 server (shared_data)
+DATA_ON = "s3"  # or "local": one shared folder instead of a moto S3 bucket (shared_data)
 BUCKET = "callops-cluster-test"
 AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 DAYS = [(dt.date(2025, 3, 3) + dt.timedelta(weeks=n)).isoformat() for n in range(10)]
