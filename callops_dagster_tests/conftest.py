@@ -84,8 +84,25 @@ SLOW_MODULES = {
 }
 
 
+# The longest modules (minutes of whole processes each), started first: `make test` hands whole
+# files to its xdist workers in collection order, and one of these started last is the tail.
+LONGEST_FIRST = (
+    "test_cluster.py",
+    "test_callops_cli.py",
+    "test_hardening.py",
+    "test_browser.py",
+    "test_slack_cli.py",
+    "test_postgres_instance.py",
+    "test_object_storage.py",
+    "test_graphql.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The UI package is marked ``ui``; the modules above ``slow`` (others mark single tests)."""
+    """The UI package is marked ``ui``; the modules above ``slow`` (others mark single tests);
+    the ``LONGEST_FIRST`` modules run first, in that order (the rest keep theirs)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.path)).name, len(rank)))
     for item in items:
         path = Path(str(item.path))
         if "ui" in path.relative_to(TESTS_DIR).parts[:-1]:
