@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from callops_dagster.cluster.sensors import relaunch_lost_days
 from callops_dagster.compliance.assets import compliance_assets
 from callops_dagster.delivery.assets import slack_summary
 from callops_dagster.delivery.resources import WEBHOOK_ENV, SlackResource
@@ -33,7 +34,7 @@ defs = dg.Definitions(
     asset_checks=[*freshness_checks],
     jobs=[daily_job, weekly_job],
     schedules=[daily_schedule, weekly_schedule],
-    sensors=[landing_sensor, freshness_sensor, run_alerts],
+    sensors=[landing_sensor, freshness_sensor, run_alerts, relaunch_lost_days],
     resources={
         "callops": CallopsConfig.from_settings(settings),
         "io_manager": WarehouseIOManager(data_dir=str(settings.data_dir)),

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 RUNNING, SUCCESS, FAILED = "RUNNING", "SUCCESS", "FAILED"
 # Celery's states that say the task ended, and how.
 ENDED = {"SUCCESS": SUCCESS, "FAILURE": FAILED, "REVOKED": FAILED}
+# How a lost run's failure reason begins. Run monitoring puts the reason in the run's
+# RUN_FAILURE message, where the relaunch sensor (``relaunch.py``) looks for it.
+LOST_WORKER = "run worker lost"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,6 @@ def judge(task_state: str, held: bool | None, missing_for_s: float, grace_s: flo
         )
     return Verdict(
         FAILED,
-        f"run worker lost: the run's Celery task is {task_state} but no live worker has held it for "
+        f"{LOST_WORKER}: the run's Celery task is {task_state} but no live worker has held it for "
         f"{missing_for_s:.0f}s (its worker was killed or its machine went down)",
     )
