@@ -404,12 +404,13 @@ def migrate(verbose: bool, quiet: bool) -> None:
     configure_logging(verbose, quiet)
     home = cluster_home()
     LOG.debug(f"Dagster instance: {home}")
-    from callops_dagster.cluster.storage import SchemaMissingError
+    from callops_dagster.cluster.storage import ClusterSetupError
     from callops_dagster.cluster.storage import migrate as migrate_instance
+    from callops_dagster.cluster.urls import PostgresUrlError
 
     try:
         where = migrate_instance(home, LOG.debug)
-    except SchemaMissingError as exc:
+    except (ClusterSetupError, PostgresUrlError) as exc:
         raise Refusal(str(exc)) from None
     LOG.info(f"The Dagster tables in {where} are ready.")
 
@@ -433,11 +434,13 @@ def worker(name: str | None, concurrency: int, queue: str | None, loglevel: str,
     configure_logging(verbose, quiet)
     home = cluster_home()
     settings = load_settings()
-    from callops_dagster.cluster.storage import SchemaMissingError, check_schema  # loads dagster: after the checks above
+    # loads dagster: after the checks above
+    from callops_dagster.cluster.storage import ClusterSetupError, check_schema
+    from callops_dagster.cluster.urls import PostgresUrlError
 
     try:
         check_schema(home)
-    except SchemaMissingError as exc:
+    except (ClusterSetupError, PostgresUrlError) as exc:
         raise Refusal(str(exc)) from None
     options = WorkerOptions(broker=settings.celery_broker, backend=settings.celery_backend,
                             queue=queue or settings.celery_queue, concurrency=concurrency, name=name,
@@ -448,4 +451,7 @@ def worker(name: str | None, concurrency: int, queue: str | None, loglevel: str,
              f"instance {home}, data {settings.data_dir}")
     LOG.debug(" ".join(argv))
     sys.stdout.flush()
+    # dagster-celery writes the broker and backend URLs (passwords included) to a new file under
+    # DAGSTER_HOME/dagster_celery/ at every start: owner-only, as callops-worker.yaml is.
+    os.umask(0o077)
     os.execve(argv[0], argv, worker_env(os.environ, bin_dir))

@@ -393,6 +393,15 @@ def test_every_day_ran_once_on_a_worker_and_succeeded(first_backfill):
     assert len({r.tags[TASK_TAG] for r in runs}) == len(runs)
 
 
+def test_the_workers_config_files_holding_the_broker_url_are_owner_only(cluster, first_backfill):
+    """dagster-celery writes the broker and backend URLs (a password, in production) under the
+    worker's DAGSTER_HOME at each start; `callops worker` makes them owner-only."""
+    files = [p for key in worker_names(cluster.queue) for p in (cluster.root / key / "dagster_home").rglob("*")
+             if p.is_file() and ("dagster_celery" in p.parts or p.name == "callops-worker.yaml")]
+    assert any("dagster_celery" in p.parts for p in files), files
+    assert {p: oct(p.stat().st_mode & 0o077) for p in files} == {p: "0o0" for p in files}
+
+
 def test_both_workers_took_days(cluster, first_backfill):
     _, runs = first_backfill
     groups = {pgid: name for name, pgid in cluster.workers().items()}

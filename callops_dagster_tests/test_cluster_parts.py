@@ -68,12 +68,23 @@ def test_a_url_of_another_database_is_refused_naming_the_variable(wrong):
         psycopg2_url(wrong)
 
 
-def test_messages_never_show_the_password():
-    assert redacted("postgresql://ops:s3cret@db:5432/d") == "postgresql://ops:***@db:5432/d"
-    assert redacted("postgresql://ops@db/d") == "postgresql://ops@db/d"
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://ops:s3cret@db:5432/d", "postgresql://ops:***@db:5432/d"),
+    ("postgresql://ops@db/d", "postgresql://ops@db/d"),
+    # Characters a URL parser takes for the path, query or fragment, inside the password.
+    ("postgresql://u:ab#cd@h:5432/db", "postgresql://u:***@h:5432/db"),
+    ("pyamqp://callops:pa/ss#w0rd@rabbit:5672//", "pyamqp://callops:***@rabbit:5672//"),
+    ("redis://:p?w@d@cache:6379/0", "redis://:***@cache:6379/0"),
+    ("postgresql://ops@db/d?sslmode=require&password=sekrit", "postgresql://ops@db/d?sslmode=require&password=***"),
+])
+def test_messages_never_show_the_password(url, shown):
+    assert redacted(url) == shown
+
+
+def test_a_refused_url_does_not_show_its_password():
     with pytest.raises(PostgresUrlError) as refused:
-        psycopg2_url("mysql://ops:s3cret@db/d")
-    assert "s3cret" not in str(refused.value)
+        psycopg2_url("mysql://ops:s3#cret@db/d")
+    assert "s3#cret" not in str(refused.value) and "cret" not in str(refused.value)
 
 
 # ---------------------------------------------------------------- deploy/dagster.yaml
@@ -165,6 +176,25 @@ def test_worker_config_is_what_dagster_celery_validates_and_private(tmp_path):
     assert json.loads(config_yaml(OPTIONS)) == yaml.safe_load(path.read_text())
 
 
+@pytest.mark.parametrize("command", ["migrate", "worker"])
+@pytest.mark.parametrize("pg_url, said", [
+    (None, "DAGSTER_PG_URL"),
+    ("mysql://ops:s3#cret@db/d", "must be a PostgreSQL URL"),
+    ("postgresql://ops:s3#cret@127.0.0.1:1/dagster", "the database postgresql+psycopg2://ops:***@127.0.0.1:1/dagster"),
+], ids=["unset", "not-postgres", "unreachable"])
+def test_a_database_it_cannot_use_is_one_line_without_the_password(monkeypatch, tmp_path, command, pg_url, said):
+    monkeypatch.setenv("DAGSTER_HOME", str(instance_home(tmp_path / "home")))
+    if pg_url is None:
+        monkeypatch.delenv("DAGSTER_PG_URL", raising=False)
+    else:
+        monkeypatch.setenv("DAGSTER_PG_URL", pg_url)
+    result = CliRunner().invoke(main, [command])
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+    assert "Traceback" not in result.output and "cret" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+
+
 def test_callops_worker_refuses_without_a_cluster_dagster_home(monkeypatch, tmp_path):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     result = CliRunner().invoke(main, ["worker"])
@@ -214,6 +244,8 @@ def test_launcher_fails_a_run_after_the_grace_and_forgets_a_task_held_again(monk
     monkeypatch.setattr(launcher.celery, "AsyncResult", lambda task_id: FakeResult(states[task_id]))
     monkeypatch.setattr(launcher, "_held", lambda task_id: holders[task_id])
     monkeypatch.setattr(launcher_module.time, "monotonic", lambda: clock[0])
+    revoked: list[tuple[str, dict]] = []
+    monkeypatch.setattr(launcher.celery.control, "revoke", lambda task_id, **how: revoked.append((task_id, how)))
     run = dg.DagsterRun(job_name="callops_daily", run_id="r1", tags={DAGSTER_CELERY_TASK_ID_TAG: "t1"})
 
     def look(at: float) -> WorkerStatus:
@@ -226,7 +258,10 @@ def test_launcher_fails_a_run_after_the_grace_and_forgets_a_task_held_again(monk
     holders["t1"] = False
     assert look(112) == WorkerStatus.RUNNING  # missing again from 112
     assert look(121.9) == WorkerStatus.RUNNING
+    assert revoked == []  # nothing is killed while the run may still be running
     assert look(122) == WorkerStatus.FAILED  # 10 s without a holder
+    # ... and a worker too busy to answer is told to kill it, so its retry never runs beside it.
+    assert revoked == [("t1", {"terminate": True, "signal": "SIGKILL"})]
     states["t1"] = "SUCCESS"
     assert look(200) == WorkerStatus.SUCCESS
 

@@ -93,9 +93,10 @@ def test_an_ended_backfill_without_the_daemons_word_is_relaunched_after_the_time
     assert decision.reason.endswith(f"no retry {DECISION_TIMEOUT_S:.0f}s after the failure")
 
 
+@pytest.mark.parametrize("retries_enabled", [True, False], ids=["retries-on", "retries-off"])
 @pytest.mark.parametrize("status", ["CANCELED", "CANCELING", "FAILED", "FAILING", "DELETED"])
-def test_a_stopped_backfills_lost_run_is_left_failed(status):
-    decision = decided(replace(ORPHAN, backfill=Backfill("bf1", status)))
+def test_a_stopped_backfills_lost_run_is_left_failed(status, retries_enabled):
+    decision = decided(replace(ORPHAN, backfill=Backfill("bf1", status)), retries_enabled=retries_enabled)
     assert decision.action == LEAVE
     assert decision.reason.endswith("was stopped: its days are not run again")
 

@@ -26,7 +26,7 @@ from dagster._serdes import ConfigurableClassData
 from dagster_celery.launcher import CeleryRunLauncher
 from dagster_celery.tags import DAGSTER_CELERY_TASK_ID_TAG
 
-from callops_dagster.cluster.health import ENDED, RUNNING, judge
+from callops_dagster.cluster.health import ENDED, FAILED, RUNNING, judge
 from callops_dagster.cluster.worker import celery_settings
 from callops_dagster.platform.settings import load_settings
 
@@ -90,7 +90,19 @@ class CallopsCeleryRunLauncher(CeleryRunLauncher):
         verdict = judge(state, held, missing_for, self.lost_after_seconds)
         if verdict.status != RUNNING:
             self._missing_since.pop(task_id, None)
+        if verdict.status == FAILED and held is False:
+            self._revoke(task_id)
         return CheckRunHealthResult(WorkerStatus[verdict.status], verdict.reason)
+
+    def _revoke(self, task_id: str) -> None:
+        """Make sure a run declared lost is not still running somewhere: a worker too busy to
+        answer would otherwise go on beside the retry (which the day's free slot lets start).
+        Every worker kills the task's pool process if it has it, and drops the task if it is
+        ever delivered again. Best effort: a worker that cannot be reached is the lost one."""
+        try:
+            self.celery.control.revoke(task_id, terminate=True, signal="SIGKILL")
+        except Exception:
+            pass
 
     def _held(self, task_id: str) -> bool | None:
         """Whether a live worker holds ``task_id`` (running or reserved); None when the workers

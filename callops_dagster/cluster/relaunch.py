@@ -109,17 +109,17 @@ def decide(
         return Decision(run, LEAVE, f"already {how} as {later.run_id[:8]} ({later.status.lower()})")
     if run.relaunch_of is not None:
         return Decision(run, LEAVE, f"itself a relaunch of {run.relaunch_of[:8]}: a lost day is relaunched once")
+    backfill = run.backfill and f"its backfill {run.backfill.backfill_id} ({run.backfill.status.lower()})"
+    if run.backfill is not None and run.backfill.status not in BACKFILL_RUNNING | BACKFILL_FINISHED:
+        return Decision(run, LEAVE, f"{backfill} was stopped: its days are not run again")
     if not retries_enabled:
         return Decision(run, RELAUNCH, "run retries are off")
     if run.will_retry == "false":
         return Decision(run, LEAVE, "Dagster's run retries for it are spent: left failed")
     if run.backfill is None:
         return Decision(run, LEAVE, "not part of a backfill: Dagster's run retries retry it")
-    backfill = f"its backfill {run.backfill.backfill_id} ({run.backfill.status.lower()})"
     if run.backfill.status in BACKFILL_RUNNING:
         return Decision(run, WAIT, f"{backfill} still runs: Dagster's run retries retry it")
-    if run.backfill.status not in BACKFILL_FINISHED:
-        return Decision(run, LEAVE, f"{backfill} was stopped: its days are not run again")
     if run.retry_refused:
         return Decision(run, RELAUNCH, f"{backfill} ended before a retry was made, and Dagster will not retry it")
     if age < decision_timeout_s:

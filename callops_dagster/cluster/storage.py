@@ -11,7 +11,8 @@ workers start; each of those refuses to start, saying so, while the tables are m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +31,33 @@ STORAGE_MODULE = __name__
 STORAGE_CLASS = "CallopsPostgresStorage"
 
 
-class SchemaMissingError(RuntimeError):
+class ClusterSetupError(RuntimeError):
+    """The cluster's instance cannot be used as configured (the message says why; no password)."""
+
+
+class SchemaMissingError(ClusterSetupError):
     """The instance's database has no Dagster tables yet: ``callops migrate`` first."""
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """SQLAlchemy's errors (unreachable server, refused login, missing rights) as one-line
+    ``ClusterSetupError``s naming the database without its password."""
+    try:
+        yield
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise ClusterSetupError(
+            f"the database {redacted(url)} (DAGSTER_PG_URL): {cause[0] if cause else type(exc).__name__}"
+        ) from None
 
 
 def missing_tables(url: str) -> list[str]:
     """The main Dagster tables not (yet) in the database at ``url`` (a psycopg2 URL)."""
     engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
     try:
-        present = set(sqlalchemy.inspect(engine).get_table_names())
+        with database_errors(url):
+            present = set(sqlalchemy.inspect(engine).get_table_names())
     finally:
         engine.dispose()
     return [t for t in MAIN_TABLES if t not in present]
@@ -82,7 +101,7 @@ def uses_this_storage(home: Path) -> bool:
 def storage_config(home: Path) -> Mapping[str, Any]:
     """The config of ``CallopsPostgresStorage`` in ``home/dagster.yaml``, environment resolved."""
     if not uses_this_storage(home):
-        raise SchemaMissingError(
+        raise ClusterSetupError(
             f"{home / 'dagster.yaml'} does not keep the instance in PostgreSQL through "
             f"{STORAGE_MODULE}.{STORAGE_CLASS} (copy deploy/dagster.yaml there)"
         )
@@ -90,8 +109,16 @@ def storage_config(home: Path) -> Mapping[str, Any]:
     raw = config["storage"]["custom"].get("config") or {}
     result = process_config(resolve_to_config_type(CallopsPostgresStorage.config_type()), raw)
     if not result.success:
-        raise SchemaMissingError(f"the storage config in {home / 'dagster.yaml'} is not valid: {result.errors}")
+        raise ClusterSetupError(f"the storage config in {home / 'dagster.yaml'} is not valid: "
+                                f"{_config_problem(result.errors[0].message)}")
     return result.value
+
+
+def _config_problem(message: str) -> str:
+    """One line of a Dagster config error: an unset variable's, else the first."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    unset = [line for line in lines if "environment variable" in line]
+    return (unset or lines or ["(no detail)"])[0]
 
 
 def check_schema(home: Path) -> None:
@@ -108,8 +135,10 @@ def migrate(home: Path, echo: Callable[[str], None]) -> str:
     url = psycopg2_url(pg_url_from_config(config))
     if missing := missing_tables(url):
         echo(f"Creating the Dagster tables in {redacted(url)} (missing: {', '.join(missing)})")
-        # NullPool engines: nothing stays open once the tables are made.
-        DagsterPostgresStorage(url, should_autocreate_tables=True, token_provider=get_token_provider_from_config(config))
-    with dg.DagsterInstance.get() as instance:
+        with database_errors(url):
+            # NullPool engines: nothing stays open once the tables are made.
+            DagsterPostgresStorage(url, should_autocreate_tables=True,
+                                   token_provider=get_token_provider_from_config(config))
+    with database_errors(url), dg.DagsterInstance.get() as instance:
         instance.upgrade(echo)
     return redacted(url)

@@ -8,6 +8,7 @@ built on psycopg2. ``DAGSTER_PG_URL`` is the ordinary ``postgresql://user@host:p
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 DRIVER_SCHEME = "postgresql+psycopg2"
@@ -35,10 +36,13 @@ def psycopg2_url(url: str) -> str:
     return urlunsplit(parts._replace(scheme=DRIVER_SCHEME))
 
 
+# user:password@ up to the last "@": a password may hold "#", "/", "?" or "@" (which a URL
+# parser reads as the start of the path, query or fragment); hiding too much is safe.
+_USERINFO_PASSWORD = re.compile(r"^([A-Za-z][\w+.-]*://[^:/?#@]*):.*@")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&;]password=)[^&;#]*")
+
+
 def redacted(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for messages)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    """``url`` with its password (in the user part or a ``password=`` query value) replaced by
+    ``***``, for messages and logs."""
+    return _QUERY_PASSWORD.sub(r"\1***", _USERINFO_PASSWORD.sub(r"\1:***@", url))

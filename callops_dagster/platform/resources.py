@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 from upath import UPath
 
-from callops_dagster.platform.files import write_atomic
+from callops_dagster.platform.files import atomic_path, write_atomic
 from callops_dagster.platform.settings import Settings
 from callops_dagster.platform.storage import data_path, is_local
 
@@ -56,15 +56,20 @@ class CallopsConfig(dg.ConfigurableResource):
 
 
 class ParquetUPathIOManager(dg.UPathIOManager):
-    """DataFrames as Parquet, one file per asset and partition, replaced whole: written to a
-    buffer, then ``write_atomic`` (a renamed temporary file locally, one put on object storage)."""
+    """DataFrames as Parquet, one file per asset and partition, replaced whole: locally streamed
+    to a temporary file renamed onto the table's; on object storage written to a buffer, then
+    one put (``write_atomic``)."""
 
     extension: str = ".parquet"
 
     def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
-        buffer = io.BytesIO()
         # lz4: a million-row table writes and reads back in about half zstd's time (files
         # twice as large); these are working tables between steps, not an archive.
+        if is_local(path):
+            with atomic_path(path) as tmp:  # no second copy of the file in memory
+                obj.to_parquet(tmp, index=False, compression="lz4")
+            return
+        buffer = io.BytesIO()
         obj.to_parquet(buffer, index=False, compression="lz4")
         write_atomic(path, buffer.getbuffer())
 
