@@ -13,7 +13,8 @@ Every subcommand takes ``--data-dir`` (default ``CALLOPS_DATA_DIR``, then ``data
 The Dagster instance is ``DAGSTER_HOME`` when set, else ``<data_dir>/.dagster_home`` (a data
 dir on object storage, ``s3://bucket/prefix``, needs ``DAGSTER_HOME``). A refusal
 (wrong or missing file, unreadable date, a day outside the partitions, a landed day that
-differs) is one line on stderr and exit status 2; a day that ran and failed is exit status 1.
+differs, a data dir on object storage that cannot be reached or used) is one line on stderr and
+exit status 2; a day that ran and failed is exit status 1.
 """
 
 from __future__ import annotations
@@ -49,7 +50,15 @@ from callops_dagster.ingest.intake import (
 )
 from callops_dagster.landing.folder import landed_days
 from callops_dagster.landing.watch import scan_landing
-from callops_dagster.platform.storage import data_path, is_local
+from callops_dagster.platform.storage import (
+    StorageError,
+    cause,
+    data_path,
+    is_client_error,
+    is_local,
+    shown,
+    storage_errors,
+)
 
 LOG = logging.getLogger("callops")
 LANDED = {"land": "landed", "keep": "already landed with the same files", "replace": "replaced"}
@@ -66,18 +75,24 @@ class Refusal(click.ClickException):
 
 
 def refusals(command: Callable) -> Callable:
-    """Turn the refusals of the helpers (and unusable settings) into ``Refusal``."""
+    """Turn the refusals of the helpers (and unusable settings, and a data dir on object storage
+    that fails: ``StorageError``, which names the object) into ``Refusal``."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except IntakeError as exc:
+        except (IntakeError, StorageError) as exc:
             raise Refusal(str(exc)) from None
         except ValueError as exc:  # by name: importing their modules would load the settings early
             if type(exc).__name__ in {"SettingsError", "RunnerError"}:
                 raise Refusal(str(exc)) from None
             raise
+        except Exception as exc:  # a storage client's error that no storage_errors block named
+            if not is_client_error(exc):
+                raise
+            where = shown(os.environ.get("CALLOPS_DATA_DIR", "the data dir"))
+            raise Refusal(f"{where}: object storage failed ({cause(exc)})") from None
 
     return wrapper
 
@@ -181,7 +196,8 @@ def _report(runner: ModuleType, result: Any, *, full: bool) -> None:
         LOG.info(f"\nReports in {folder}/:")
         for name, meaning in REPORT_MEANINGS.items():
             LOG.info(f"  {name}: {meaning}")
-        LOG.info("\n" + (folder / "slack_message.txt").read_text(encoding="utf-8"))
+        with storage_errors(folder / "slack_message.txt", "read"):
+            LOG.info("\n" + (folder / "slack_message.txt").read_text(encoding="utf-8"))
     if result.checks:
         LOG.warning(f"{'Checks' if full else '  checks'} that warned or failed on {result.day}:")
         for line in result.checks:
@@ -258,7 +274,8 @@ def run_landed(root: Path | UPath, day_text: str | None) -> int:
     if len(days) > 1 and succeeded:
         latest = runner.reports_folder(succeeded[-1].day)
         LOG.info(f"\nReports: {root / 'reports'}/<date>/\nLatest Slack message ({latest / 'slack_message.txt'}):\n")
-        LOG.info((latest / "slack_message.txt").read_text(encoding="utf-8"))
+        with storage_errors(latest / "slack_message.txt", "read"):
+            LOG.info((latest / "slack_message.txt").read_text(encoding="utf-8"))
     return 0 if len(succeeded) == len(days) and weeks_ok else 1
 
 
@@ -352,7 +369,9 @@ def mock(start: dt.date, days: int, out: str | None, data_dir: str | None, verbo
     root = data_dir_of(data_dir or out)
     for day in (start + dt.timedelta(days=i) for i in range(days)):
         target = root / "landing" / day.isoformat()
-        if target.exists() and any(target.iterdir()):
+        with storage_errors(target, "read"):
+            landed = target.exists() and any(target.iterdir())
+        if landed:
             LOG.info(f"{day}: already landed in {target}; left as it is")
             continue
         try:

@@ -22,6 +22,7 @@ from callops_dagster.ingest.intake import partition_problem
 from callops_dagster.landing.watch import landed_files
 from callops_dagster.platform.partitions import daily_partitions
 from callops_dagster.platform.settings import load_settings
+from callops_dagster.platform.storage import is_dir, list_folder, storage_errors
 from callops_dagster.report.manifest import verify_reports
 from callops_dagster.weekly.assets import JOB as WEEKLY_JOB
 from callops_dagster.weekly.assets import WEEKLY_FILE, WEEKS_FOLDER, weekly_partitions
@@ -114,7 +115,7 @@ def day_status(instance: dg.DagsterInstance, day: str, folder: Path | UPath) -> 
     """The landed files of ``day``, when its reports were last materialised, whether its report
     set is complete (its manifest verifies), and the status and failed checks of its latest
     run, as recorded in the instance."""
-    files = landed_files(folder) or [f for f in folder.iterdir() if f.is_file()]
+    files = landed_files(folder) or [e for e in list_folder(folder) if not e.is_dir]
     done = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=LAST_ASSET, asset_partitions=[day]), limit=1, ascending=False
     ).records
@@ -135,7 +136,7 @@ def day_status(instance: dg.DagsterInstance, day: str, folder: Path | UPath) -> 
 def reports_state(folder: Path | UPath) -> str | None:
     """``complete`` when the folder's manifest verifies, ``incomplete: ...`` with the first
     problem when not, None when there is no report folder."""
-    if not folder.is_dir():
+    if not is_dir(folder):
         return None
     problems = verify_reports(folder)
     return "complete" if not problems else f"incomplete: {problems[0]}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -24,10 +25,12 @@ from upath import UPath
 
 import callops_dagster.platform.storage as storage
 from callops_dagster.cli import Refusal, data_dir_of, main, use_instance
-from callops_dagster.contract.sources import SOURCES
+import callops_dagster.ingest.intake as intake
+from callops_dagster.contract.sources import CALL_LOGS, SOURCES, raw_asset_name
 from callops_dagster.definitions import defs
 from callops_dagster.delivery.ledger import Post, ledger_path, read_posts, record_post
 from callops_dagster.ingest.intake import IntakeError, land_files
+from callops_dagster.ingest.reading import read_landing_csv
 from callops_dagster.landing.watch import WatchState, files_fingerprint, landed_files, scan_landing
 from callops_dagster.platform.files import write_atomic
 from callops_dagster.platform.resources import CallopsConfig
@@ -35,6 +38,7 @@ from callops_dagster.platform.settings import Settings, SettingsError
 from callops_dagster.report.manifest import MANIFEST_FILE, verify_reports
 from callops_dagster.report.publish import publish_reports
 from callops_dagster.runner import reports_state
+from callops_dagster.platform.storage import StorageError
 from callops_dagster.weekly.assets import WEEKLY
 from callops_dagster_tests.conftest import (
     REPORT_FILES,
@@ -291,6 +295,179 @@ def test_a_scan_is_fresh_even_through_a_caching_file_system(s3, prefix, tmp_path
     before = _fingerprint(cached / "landing" / DAY)
     put(s3, prefix, f"landing/{DAY}/call_logs.csv", (SAMPLE / "call_logs.csv").read_bytes() + b"\n")
     assert _fingerprint(cached / "landing" / DAY) != before  # a re-drop changes the fingerprint
+
+
+# ---------------------------------------------------------------- storage that fails
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# botocore at its quickest: one attempt, a short connect timeout (a refused loopback port fails at once).
+FAST_FAILING = {"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"}
+
+
+@pytest.fixture
+def unreachable(s3, monkeypatch):
+    """S3 at a closed loopback port for this test: the data dir ``s3://callops-test/<random>``.
+
+    fsspec caches S3 file systems (bound to the endpoint they were made with): the cache is
+    dropped before and after, so neither this test nor the next one gets the other's."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
+    for name, value in FAST_FAILING.items():
+        monkeypatch.setenv(name, value)
+    s3fs.S3FileSystem.clear_instance_cache()
+    yield f"s3://{BUCKET}/{uuid.uuid4().hex[:12]}"
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+@pytest.mark.parametrize("command", [["status"], ["run"], ["mock", "--start", "2025-04-21", "--calls", "20"]])
+def test_an_unreachable_bucket_is_a_one_line_refusal_naming_it(s3, tmp_path, command):
+    """``callops status/run/mock`` with S3 refusing connections: one line naming the location and
+    botocore's error, exit status 2, no traceback (the command as a process)."""
+    remote = f"s3://{BUCKET}/{uuid.uuid4().hex[:12]}"
+    env = subprocess_env(**AWS, **FAST_FAILING, AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed_port()}",
+                         DAGSTER_HOME=str(tmp_path / "home"))
+    done = subprocess.run([str(Path(sys.executable).parent / "callops"), *command, "--data-dir", remote],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr[-3000:]
+    assert done.stderr.startswith(f"callops: error: {remote}/landing"), done.stderr
+    assert "EndpointConnectionError: Could not connect to the endpoint URL" in done.stderr
+    assert "testing" not in done.stderr  # never the credentials
+
+
+def test_missing_credentials_are_a_refusal_too(s3, prefix, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.setenv(name, str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("CALLOPS_DATA_DIR", "")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    s3fs.S3FileSystem.clear_instance_cache()
+    try:
+        done = CliRunner().invoke(main, ["status", "--data-dir", prefix])
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+    assert done.exit_code == 2, done.output
+    assert done.output.strip() == (
+        f"callops: error: {prefix}/landing: cannot list (NoCredentialsError: Unable to locate credentials)")
+
+
+def test_every_access_of_an_unreachable_bucket_is_a_storage_error_naming_the_object(unreachable):
+    root = storage.data_path(unreachable)
+    day = root / "landing" / DAY
+    cases = {
+        f"{root}/landing: cannot list": lambda: scan_landing(root),
+        f"{day}: cannot list": lambda: landed_files(day),
+        f"{day}/call_logs.csv: cannot read": lambda: read_landing_csv(day / "call_logs.csv", CALL_LOGS),
+        f"{root}/reports/x.txt: cannot write": lambda: write_atomic(root / "reports" / "x.txt", "x"),
+        f"{root}/reports/{DAY}/manifest.json: cannot read": lambda: verify_reports(root / "reports" / DAY),
+        f"{root}/slack/posted/{DAY}.json: cannot read": lambda: read_posts(ledger_path(root, DAY)),
+        f"{day}: cannot read": lambda: land_sample(unreachable),
+    }
+    for message, access in cases.items():
+        with pytest.raises(StorageError) as raised:
+            access()
+        assert str(raised.value).startswith(message + " (EndpointConnectionError: "), str(raised.value)
+
+
+def test_the_landing_sensor_skips_a_tick_naming_the_unreachable_location(unreachable):
+    with dg.instance_for_test() as instance:
+        ticker = Ticker(instance, unreachable)
+        context = dg.build_sensor_context(
+            instance=instance, cursor=None, sensor_name=SENSOR,
+            resources={"callops": CallopsConfig(data_dir=unreachable)}, definitions=defs,
+        )
+        result = ticker.sensor.evaluate_tick(context)
+    assert result.run_requests == [] and result.cursor is None  # the next tick starts from the same cursor
+    assert result.skip_message.startswith(
+        f"cannot read the landing folder {unreachable}/landing: {unreachable}/landing: cannot list "
+        "(EndpointConnectionError: Could not connect to the endpoint URL"), result.skip_message
+
+
+def test_an_asset_fails_naming_the_file_it_cannot_read(unreachable):
+    with dg.instance_for_test() as instance:
+        result = materialize_day(unreachable, DAY, instance, selection=[raw_asset_name(CALL_LOGS)])
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    error = failure.step_failure_data.error
+    assert error.cls_name == "Failure", error.cls_name
+    assert failure.step_failure_data.user_failure_data.description.startswith(
+        f"{unreachable}/landing/{DAY}/call_logs.csv: cannot read (EndpointConnectionError: ")
+
+
+def _failing_on_put(monkeypatch, number: int) -> list[str]:
+    """Make the ``number``th put of intake fail (as a connection lost would); the names put."""
+    puts = []
+    real = intake.write_atomic
+
+    def put_or_fail(path, *chunks):
+        puts.append(path.name)
+        if len(puts) == number:
+            raise StorageError(f"{path}: cannot write (EndpointConnectionError: connection lost)")
+        return real(path, *chunks)
+
+    monkeypatch.setattr(intake, "write_atomic", put_or_fail)
+    return puts
+
+
+def test_a_replacement_that_fails_partway_says_what_was_replaced_and_leaves_no_complete_mix(
+    s3, prefix, tmp_path, monkeypatch
+):
+    day = dt.date.fromisoformat(DAY)
+    old = {spec: SAMPLE / spec.file_name for spec in SOURCES}
+    new = {}
+    for spec in SOURCES:
+        new[spec] = tmp_path / spec.file_name
+        new[spec].write_bytes((SAMPLE / spec.file_name).read_bytes() + b"\n")
+    land_files(storage.data_path(prefix), day, old)
+    folder = f"{prefix}/landing/{DAY}"
+    with dg.instance_for_test() as instance:
+        ticker = Ticker(instance, prefix)
+        assert ticker.requested() == [] and ticker.requested() == [DAY]  # the old set ran
+        puts = _failing_on_put(monkeypatch, 2)
+        with pytest.raises(IntakeError) as raised:
+            land_files(storage.data_path(prefix), day, new, replace=True)
+        assert puts == ["agent_roster.csv", "call_logs.csv"]
+        assert str(raised.value) == (
+            f"cannot land {folder}: putting call_logs.csv failed ({folder}/call_logs.csv: cannot write "
+            "(EndpointConnectionError: connection lost)); replaced: agent_roster.csv; "
+            "not replaced: call_logs.csv, disposition_summary.csv (disposition_summary.csv removed: the landing "
+            "sensor does not run a day of old and new files); the day is incomplete: run again with --replace"
+        )
+        # The new roster beside the old call logs, and no dispositions: the sensor waits.
+        assert UPath(f"{folder}/agent_roster.csv").read_bytes() == new[SOURCES[1]].read_bytes()
+        assert UPath(f"{folder}/call_logs.csv").read_bytes() == old[CALL_LOGS].read_bytes()
+        assert keys(s3, prefix) == [f"landing/{DAY}/agent_roster.csv", f"landing/{DAY}/call_logs.csv"]
+        assert landed_files(storage.data_path(folder)) is None
+        assert ticker.requested() == [] and ticker.requested() == []
+        monkeypatch.undo()
+        assert land_files(storage.data_path(prefix), day, new, replace=True) == "replace"  # as the message says
+        assert all(UPath(f"{folder}/{spec.file_name}").read_bytes() == new[spec].read_bytes() for spec in SOURCES)
+        assert ticker.requested() == [] and ticker.requested() == [DAY]  # the new set, complete, runs
+
+
+def test_a_first_landing_that_fails_partway_or_at_once_says_so(s3, prefix, monkeypatch):
+    day = dt.date.fromisoformat(DAY)
+    given = {spec: SAMPLE / spec.file_name for spec in SOURCES}
+    folder = f"{prefix}/landing/{DAY}"
+    _failing_on_put(monkeypatch, 3)
+    with pytest.raises(IntakeError, match=(
+        r"putting disposition_summary.csv failed .*; landed: agent_roster.csv, call_logs.csv; "
+        r"not landed: disposition_summary.csv; the day is incomplete: run again with --replace$")):
+        land_files(storage.data_path(prefix), day, given)
+    assert landed_files(storage.data_path(folder)) is None
+    monkeypatch.undo()
+    other = storage.data_path(f"{prefix}-other")
+    _failing_on_put(monkeypatch, 1)
+    with pytest.raises(IntakeError, match=r"putting agent_roster.csv failed .*; nothing was changed; run again$"):
+        land_files(other, day, given)
 
 
 # ---------------------------------------------------------------- whole days

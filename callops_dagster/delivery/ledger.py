@@ -18,7 +18,7 @@ from pathlib import Path
 from upath import UPath
 
 from callops_dagster.platform.files import write_atomic
-from callops_dagster.platform.storage import data_path
+from callops_dagster.platform.storage import data_path, is_file, storage_errors
 
 # Per-run choices (the run tag ``callops/slack_post``): post a day that is not the newest,
 # or post even when the same content was already posted.
@@ -70,10 +70,12 @@ def ledger_path(data_dir: Path | UPath, day: str) -> Path | UPath:
 
 def read_posts(path: Path | UPath) -> list[Post]:
     """Every post of the day, oldest first; none when the file does not exist."""
-    if not path.is_file():
-        return []
+    with storage_errors(path, "read"):
+        if not is_file(path):
+            return []
+        body = path.read_bytes()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(body.decode("utf-8"))
         return [Post(**entry) for entry in data["posts"]]
     except (ValueError, KeyError, TypeError) as exc:
         raise LedgerError(

@@ -12,7 +12,9 @@ Decisions (docs/operations.md, "callops run on your own files"):
 - a day lands all at once (a hidden temporary folder next to it, then a rename); a landed day
   with the same bytes is left as it is, one with other bytes is only replaced when asked.
   On object storage (``s3://...``) there are no folders to rename: each file is put whole
-  (one PUT), the roster first, and the landing sensor's two looks wait for the set to settle.
+  (one PUT), a required file last (``_put_files``), and the landing sensor's two looks wait
+  for the set to settle. A put that fails leaves the day incomplete (never a complete mix of
+  old and new files) and the refusal says which files were replaced and which were not.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from pathlib import Path
 import pandas as pd
 from upath import UPath
 
-from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, RAW_TEXT, SOURCES, SourceSpec
+from callops_dagster.contract.sources import (
+    AGENT_ROSTER,
+    CALL_LOGS,
+    DISPOSITION_SUMMARY,
+    RAW_TEXT,
+    SOURCES,
+    SourceSpec,
+)
 from callops_dagster.ingest.reading import (
     SourceFileError,
     normalise_header,
@@ -38,7 +47,7 @@ from callops_dagster.ingest.reading import (
 )
 from callops_dagster.ingest.validation import valid_dates
 from callops_dagster.platform.files import write_atomic
-from callops_dagster.platform.storage import data_path, is_local
+from callops_dagster.platform.storage import data_path, is_file, is_local, storage_errors
 
 ORDER = " ".join(spec.name.upper() for spec in SOURCES)
 
@@ -171,7 +180,7 @@ def differing_files(folder: Path | UPath, files: Mapping[SourceSpec, Path]) -> l
     """The landing names of ``files`` whose bytes differ from (or are absent in) ``folder``."""
     return [
         spec.file_name for spec, path in files.items()
-        if not (folder / spec.file_name).is_file() or not same_bytes(folder / spec.file_name, path)
+        if not is_file(folder / spec.file_name) or not same_bytes(folder / spec.file_name, path)
     ]
 
 
@@ -195,10 +204,12 @@ def move_in(staged: Path, target: Path, *, replace: bool = False) -> None:
 def plan_landing(target: Path | UPath, files: Mapping[SourceSpec, Path], *, replace: bool = False) -> str:
     """What landing ``files`` in the day folder ``target`` does: ``"land"`` (nothing there),
     ``"keep"`` (the same bytes are there) or ``"replace"`` (other files are there and
-    ``replace``); ``IntakeError`` naming the differing files when they are there and not ``replace``."""
-    if not any((target / spec.file_name).exists() for spec in files):
-        return "land"
-    differ = differing_files(target, files)
+    ``replace``); ``IntakeError`` naming the differing files when they are there and not ``replace``,
+    ``StorageError`` naming ``target`` when object storage fails."""
+    with storage_errors(target, "read"):
+        if not any((target / spec.file_name).exists() for spec in files):
+            return "land"
+        differ = differing_files(target, files)
     if not differ:
         return "keep"
     if not replace:
@@ -220,7 +231,7 @@ def land_files(
     if plan == "keep":
         return plan
     if not is_local(target):
-        _put_files(target, files)
+        _put_files(target, files, replacing=plan == "replace")
         return plan
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{day.isoformat()}.new-"))
@@ -237,12 +248,44 @@ def land_files(
     return plan
 
 
-def _put_files(target: UPath, files: Mapping[SourceSpec, Path]) -> None:
-    """Put each of ``files`` whole (one PUT each) under the object-storage folder ``target``,
-    the roster first: a day is complete once its call logs and dispositions are there."""
-    ordered = sorted(files.items(), key=lambda item: item[0] != AGENT_ROSTER)
+# Put last on object storage: a required file of the landing sensor (watch.REQUIRED_FILES), so a
+# day is complete only once every file is in. Replacing a day removes it first.
+PUT_LAST = DISPOSITION_SUMMARY
+
+
+def _put_files(target: UPath, files: Mapping[SourceSpec, Path], *, replacing: bool = False) -> None:
+    """Put each of ``files`` whole (one PUT each) under the object-storage folder ``target``.
+
+    S3 has no rename to swap a day's folder at once, so the order does the work: the landing
+    sensor runs a day once its required files (call logs, dispositions) are there and unchanged
+    for two looks. ``PUT_LAST`` (the dispositions) goes last, and when the day is being replaced
+    its old copy is removed first: between the first put and the last the day is incomplete,
+    so a failure in between leaves a day the sensor does not run (never old files complete
+    beside new ones), and ``IntakeError`` says which files were replaced and which were not.
+    """
+    ordered = sorted(files.items(), key=lambda item: (item[0] == PUT_LAST, item[0] != AGENT_ROSTER))
+    done: list[str] = []
+    removed = False
+    held = target / PUT_LAST.file_name
+    step = f"removing the old {PUT_LAST.file_name}"
     try:
+        with storage_errors(held, "remove"):
+            if replacing and PUT_LAST in files and held.exists():
+                held.fs.rm_file(held.path)
+                removed = True
         for spec, path in ordered:
+            step = f"putting {spec.file_name}"
             write_atomic(target / spec.file_name, Path(path).read_bytes())
+            done.append(spec.file_name)
     except OSError as exc:
-        raise IntakeError(f"cannot land {target}: {exc.strerror or exc}") from None
+        what = f"cannot land {target}: {step} failed ({exc.strerror or exc})"
+        if not done and not removed:
+            raise IntakeError(f"{what}; nothing was changed; run again{' with --replace' if replacing else ''}") from None
+        verb = "replaced" if replacing else "landed"
+        left = [spec.file_name for spec, _ in ordered if spec.file_name not in done]
+        note = (f" ({PUT_LAST.file_name} removed: the landing sensor does not run a day of old and new files)"
+                if removed and PUT_LAST.file_name in left else "")
+        raise IntakeError(
+            f"{what}; {verb}: {', '.join(done) or 'none'}; not {verb}: {', '.join(left)}{note}; "
+            "the day is incomplete: run again with --replace"
+        ) from None

@@ -14,6 +14,7 @@ from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_m
 from callops_dagster.platform.checks import check_spec
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
+from callops_dagster.platform.storage import StorageError
 
 GROUP = "landing"
 # The system that exports each file (a tag, to filter the catalog by source).
@@ -133,7 +134,7 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     def raw_asset(context: dg.AssetExecutionContext, callops: CallopsConfig):
         try:
             table, extra = _read(spec, callops, context)
-        except SourceFileError as exc:
+        except (SourceFileError, StorageError) as exc:  # StorageError: object storage failed; names the object
             raise dg.Failure(description=str(exc), metadata={"file": spec.file_name}) from None
         profile = profile_raw(table.frame, spec)
         text = profile_text(table.frame, (*spec.columns, RAW_TEXT))

@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 from upath import UPath
 
 from callops_dagster.contract.sources import RAW_TEXT, SourceSpec
+from callops_dagster.platform.storage import is_file, storage_errors
 
 BOM = b"\xef\xbb\xbf"
 ROW_NUMBER = "row_number"
@@ -114,7 +115,7 @@ def _map_columns(header: list[str], spec: SourceSpec) -> tuple[dict[str, int], l
 def read_header(path: Path | UPath, file_name: str, *, limit: int = 1 << 20) -> list[str]:
     """The header fields of the file at ``path`` as written (BOM and leading blank lines skipped),
     reading at most ``limit`` bytes; ``SourceFileError`` (naming ``file_name``) when it has none."""
-    with path.open("rb") as handle:
+    with storage_errors(path, "read"), path.open("rb") as handle:
         start = handle.read(limit)
     body, _ = _skip_blank_lines(start[len(BOM) :] if start.startswith(BOM) else start)
     if not body or body.isspace():
@@ -223,17 +224,19 @@ def _row_numbers(good: int, invalid: _Invalid) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _file_bytes(path: Path | UPath, name: str, max_bytes: int | None) -> tuple[bytes, int]:
-    """The whole file and its size; ``SourceFileError`` when it is missing, empty or too large."""
-    if not path.is_file():
-        raise SourceFileError(name, f"file is missing (expected at {path})")
-    size = path.stat().st_size
-    if size == 0:
-        raise SourceFileError(name, "file is empty (0 bytes)")
-    if max_bytes is not None and size > max_bytes:
-        raise SourceFileError(
-            name, f"file is {size:,} bytes, over the configured limit of {max_bytes:,} bytes"
-        )
-    return path.read_bytes(), size
+    """The whole file and its size; ``SourceFileError`` when it is missing, empty or too large
+    (``StorageError`` naming it when object storage fails)."""
+    with storage_errors(path, "read"):
+        if not is_file(path):
+            raise SourceFileError(name, f"file is missing (expected at {path})")
+        size = path.stat().st_size
+        if size == 0:
+            raise SourceFileError(name, "file is empty (0 bytes)")
+        if max_bytes is not None and size > max_bytes:
+            raise SourceFileError(
+                name, f"file is {size:,} bytes, over the configured limit of {max_bytes:,} bytes"
+            )
+        return path.read_bytes(), size
 
 
 def _body(data: bytes, name: str) -> tuple[bytes, int]:

@@ -11,6 +11,7 @@ from upath import UPath
 from callops_dagster.contract.sources import AGENT_ROSTER
 from callops_dagster.ingest.reading import RawTable, SourceFileError, read_landing_csv
 from callops_dagster.landing.folder import landed_days, landing_file
+from callops_dagster.platform.storage import is_file, storage_errors
 
 
 @dataclass
@@ -27,8 +28,9 @@ class RosterChoice:
 
 def _usable_roster(path: Path | UPath, max_bytes: int | None) -> RawTable | None:
     """The roster at ``path`` if it has data rows; None when absent, empty or header-only."""
-    if not path.is_file() or path.stat().st_size == 0:
-        return None
+    with storage_errors(path, "read"):
+        if not is_file(path) or path.stat().st_size == 0:
+            return None
     table = read_landing_csv(path, AGENT_ROSTER, max_bytes=max_bytes)
     return table if table.records_read > 0 else None
 

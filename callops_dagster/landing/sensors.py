@@ -85,8 +85,11 @@ def landing_sensor(context: dg.SensorEvaluationContext, callops: CallopsConfig):
             max_runs=MAX_RUNS_PER_TICK,
         )
     except OSError as exc:  # the cursor stays as it was; the next tick tries again
-        context.log.error(f"cannot read {callops.root / 'landing'}: {exc}")
-        return dg.SkipReason(f"cannot read the landing folder: {exc}")
+        # A StorageError (object storage unreachable, no credentials, ...) names the folder or
+        # file it failed on; a local OSError names its path.
+        reason = f"cannot read the landing folder {callops.root / 'landing'}: {exc}"
+        context.log.error(reason)
+        return dg.SkipReason(reason)
     for name in scan.ignored:
         context.log.info(f"landing/{name} is not a YYYY-MM-DD folder: ignored")
     if plan.adopted:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from upath import UPath
 
-from callops_dagster.platform.storage import is_local
+from callops_dagster.platform.storage import is_local, storage_errors
 
 FILE_MODE = 0o644  # mkstemp makes 0600; reports and tables are for people
 DIR_MODE = 0o755
@@ -50,10 +50,12 @@ def atomic_path(path: Path) -> Iterator[Path]:
 
 def write_atomic(path: Path | UPath, *chunks: str | bytes | memoryview) -> Path | UPath:
     """Write ``chunks`` (text as UTF-8) to ``path`` whole: locally a temporary file flushed to
-    disk and renamed; on object storage one put of the whole body. Returns ``path``."""
+    disk and renamed; on object storage one put of the whole body (``StorageError`` naming
+    ``path`` when the storage fails). Returns ``path``."""
     if not is_local(path):
         body = b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk) for chunk in chunks)
-        path.fs.pipe_file(path.path, body)
+        with storage_errors(path, "write"):
+            path.fs.pipe_file(path.path, body)
         return path
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         for chunk in chunks:

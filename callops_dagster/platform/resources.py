@@ -10,7 +10,7 @@ from upath import UPath
 
 from callops_dagster.platform.files import atomic_path, write_atomic
 from callops_dagster.platform.settings import Settings
-from callops_dagster.platform.storage import data_path, is_local
+from callops_dagster.platform.storage import data_path, is_local, storage_errors
 
 
 # The documented defaults, for a resource made without loaded settings (tests, a REPL).
@@ -76,7 +76,30 @@ class ParquetUPathIOManager(dg.UPathIOManager):
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
         if is_local(path):
             return pd.read_parquet(str(path))
-        return pd.read_parquet(io.BytesIO(path.read_bytes()))  # one GET
+        with storage_errors(path, "read"):
+            body = path.read_bytes()  # one GET
+        return pd.read_parquet(io.BytesIO(body))
+
+    # Dagster's own accesses of the warehouse: a failure of object storage names the path.
+    def path_exists(self, path: UPath) -> bool:
+        with storage_errors(path, "check"):
+            return super().path_exists(path)
+
+    def make_directory(self, path: UPath) -> None:
+        with storage_errors(path, "create"):
+            super().make_directory(path)
+
+    def unlink(self, path: UPath) -> None:
+        with storage_errors(path, "remove"):
+            super().unlink(path)
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        with storage_errors(self._base_path, "write"):
+            super().handle_output(context, obj)
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        with storage_errors(self._base_path, "read"):
+            return super().load_input(context)
 
 
 class WarehouseIOManager(dg.ConfigurableIOManagerFactory):

@@ -8,6 +8,13 @@ extra; ``AWS_ENDPOINT_URL`` points botocore at an S3-compatible server).
 Listings are never cached: fsspec caches directory listings (``dircache``) and file system
 instances, so a remote data dir is opened with ``use_listings_cache=False`` and
 ``fresh_listing`` drops whatever a path's file system cached, before the landing sensor looks.
+
+Failures of object storage are ``StorageError`` (an ``OSError``), raised by ``storage_errors``:
+s3fs turns S3's own error replies into ``OSError`` but lets connection and credential errors
+(botocore's ``EndpointConnectionError``, ``NoCredentialsError``, aiohttp's client errors) through
+as they are. Every access of a remote path goes through ``storage_errors``, which names the
+path (never credentials) and the cause; the command refuses with that line, the landing sensor
+skips its tick with it, an asset fails with it.
 """
 
 from __future__ import annotations
@@ -15,6 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pathlib
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import fsspec
@@ -67,6 +78,86 @@ def data_path(location: os.PathLike | str) -> UPath:
     return UPath(text, use_listings_cache=False)
 
 
+class StorageError(OSError):
+    """A location on object storage that could not be used (unreachable, no or wrong credentials,
+    refused): the message names the location and the cause, in one line."""
+
+
+# Not failures but answers: the callers handle them (a folder that is not there yet, say).
+ANSWERS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError)
+# The errors of the storage clients that are not ``OSError``, by module: looked up only in the
+# modules already imported (an error of a client that was never loaded cannot happen), so
+# botocore and aiohttp stay optional (the ``cluster`` extra).
+CLIENT_ERRORS = (
+    ("botocore.exceptions", "BotoCoreError"),  # EndpointConnectionError, NoCredentialsError, ...
+    ("botocore.exceptions", "ClientError"),  # replies s3fs does not translate
+    ("aiohttp", "ClientError"),
+    ("google.auth.exceptions", "GoogleAuthError"),
+    ("azure.core.exceptions", "AzureError"),
+)
+
+
+def client_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes of the storage clients imported so far (``CLIENT_ERRORS``)."""
+    found = (getattr(sys.modules.get(module), name, None) for module, name in CLIENT_ERRORS)
+    return tuple(cls for cls in found if isinstance(cls, type) and issubclass(cls, BaseException))
+
+
+def is_client_error(exc: BaseException) -> bool:
+    """True for a storage client's own (non-``OSError``) failure, such as a connection refused."""
+    return isinstance(exc, client_errors())
+
+
+def shown(location: os.PathLike | str) -> str:
+    """``location`` for a message: a URL without any ``user:password@`` part."""
+    return re.sub(r"^([A-Za-z][\w+.-]*://)[^/@]*@", r"\1", str(location))
+
+
+def cause(exc: BaseException) -> str:
+    """The class and text of an exception, on one line."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@contextmanager
+def storage_errors(location: os.PathLike | str, doing: str) -> Iterator[None]:
+    """Run the block that accesses ``location``; when it is on object storage, a failure of the
+    storage (a client error, or an ``OSError`` other than not-found and the like) is raised as
+    ``StorageError``: "<location>: cannot <doing> (<cause's class>: <its text>)". Local paths,
+    the answers (``ANSWERS``) and a ``StorageError`` from an inner block pass as they are."""
+    try:
+        yield
+    except (StorageError, *ANSWERS):
+        raise
+    except Exception as exc:
+        if is_local(location) or not (isinstance(exc, OSError) or is_client_error(exc)):
+            raise
+        raise StorageError(f"{shown(location)}: cannot {doing} ({cause(exc)})") from exc
+
+
+def path_kind(path: UPath | pathlib.Path) -> str | None:
+    """``"file"``, ``"directory"`` or None when nothing is at ``path``. On object storage a failure
+    is a ``StorageError``: fsspec's ``isfile``/``isdir`` (behind ``UPath.is_file``/``is_dir``)
+    answer False when the storage cannot be reached, which would make a file look missing."""
+    if is_local(path):
+        return "file" if path.is_file() else "directory" if path.is_dir() else None
+    with storage_errors(path, "read"):
+        try:
+            return path.fs.info(path.path).get("type")
+        except ANSWERS:
+            return None
+
+
+def is_file(path: UPath | pathlib.Path) -> bool:
+    """``path.is_file()``, except that a failure of object storage raises ``StorageError``."""
+    return path_kind(path) == "file"
+
+
+def is_dir(path: UPath | pathlib.Path) -> bool:
+    """``path.is_dir()``, except that a failure of object storage raises ``StorageError``."""
+    return path_kind(path) == "directory"
+
+
 def fresh_listing(path: UPath | pathlib.Path) -> None:
     """Forget what the file system of ``path`` cached about listings (nothing to do locally)."""
     if not is_local(path):
@@ -93,9 +184,10 @@ def list_folder(folder: UPath | pathlib.Path) -> list[Entry]:
     if is_local(folder):
         with os.scandir(folder) as entries:
             return [_local_entry(folder, e) for e in entries]
-    fresh_listing(folder)
     base = folder.path.rstrip("/")
-    listed = folder.fs.ls(base, detail=True)
+    with storage_errors(folder, "list"):
+        fresh_listing(folder)
+        listed = folder.fs.ls(base, detail=True)
     return [_remote_entry(folder, info) for info in listed if info["name"].rstrip("/") != base]
 
 

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from upath import UPath
 
+from callops_dagster.platform.storage import is_file, list_folder, storage_errors
+
 MANIFEST_FILE = "manifest.json"
 
 
@@ -81,15 +83,21 @@ def manifest_problems(manifest: Mapping, found: Mapping[str, bytes | None]) -> l
 
 def verify_reports(folder: Path | UPath) -> list[str]:
     """Read ``folder``'s manifest and files and return ``manifest_problems`` (a missing or
-    unreadable manifest is the one problem); empty when the set is complete."""
+    unreadable manifest is the one problem); empty when the set is complete. ``StorageError``
+    naming the folder when object storage fails."""
+    with storage_errors(folder, "read"):
+        return _verify(folder)
+
+
+def _verify(folder: Path | UPath) -> list[str]:
     manifest_file = folder / MANIFEST_FILE
-    if not manifest_file.is_file():
+    if not is_file(manifest_file):
         return [f"{MANIFEST_FILE}: missing (the set is not written yet, or was written before manifests)"]
     try:
         manifest = parse_manifest(manifest_file.read_text(encoding="utf-8"))
     except ValueError as exc:
         return [f"{MANIFEST_FILE}: unreadable ({exc})"]
-    present = {p.name for p in folder.iterdir() if p.name != MANIFEST_FILE and p.is_file()}
+    present = {e.name for e in list_folder(folder) if e.name != MANIFEST_FILE and not e.is_dir}
     listed = {entry["name"] for entry in manifest["files"]}
     found = {name: (folder / name).read_bytes() if name in present else None for name in listed}
     found |= {name: b"" for name in present - listed}  # only their presence matters

@@ -25,7 +25,7 @@ from upath import UPath
 
 from callops_dagster.contract.safe_text import spreadsheet_safe
 from callops_dagster.platform.files import DIR_MODE, write_atomic
-from callops_dagster.platform.storage import is_local, list_folder
+from callops_dagster.platform.storage import is_local, list_folder, storage_errors
 from callops_dagster.report.manifest import MANIFEST_FILE, build_manifest, manifest_text, parse_manifest
 from callops_dagster.report.metrics import summary_csv_frame
 
@@ -146,19 +146,20 @@ def _put_set(folder: UPath, day: str, data: dict[str, bytes]) -> UPath:
     is deleted, each file put whole, files of the old set that are not in the new one deleted,
     and the new manifest put last. A reader that finds no manifest, or one that does not verify,
     is looking at a set being written."""
-    manifest = build_manifest(day, data)
-    old = _read_manifest(folder / MANIFEST_FILE)
-    if old is not None and old["files"] == manifest["files"] and _unchanged(folder, data):
+    with storage_errors(folder, "publish"):  # each write and listing names its own object
+        manifest = build_manifest(day, data)
+        old = _read_manifest(folder / MANIFEST_FILE)
+        if old is not None and old["files"] == manifest["files"] and _unchanged(folder, data):
+            return folder
+        fs = folder.fs
+        if old is not None:
+            fs.rm_file((folder / MANIFEST_FILE).path)
+        for name, content in data.items():
+            write_atomic(folder / name, content)
+        for stale in _listed_files(folder) - set(data):
+            fs.rm_file((folder / stale).path)
+        write_atomic(folder / MANIFEST_FILE, manifest_text(manifest))
         return folder
-    fs = folder.fs
-    if old is not None:
-        fs.rm_file((folder / MANIFEST_FILE).path)
-    for name, content in data.items():
-        write_atomic(folder / name, content)
-    for stale in _listed_files(folder) - set(data):
-        fs.rm_file((folder / stale).path)
-    write_atomic(folder / MANIFEST_FILE, manifest_text(manifest))
-    return folder
 
 
 def _read_manifest(path: UPath) -> dict | None:
