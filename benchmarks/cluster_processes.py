@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -119,3 +120,17 @@ def clean_up_celery(queue: str, task_ids: Sequence[str]) -> None:
         results = redis.Redis.from_url(BACKEND_URL)
         results.delete(*(f"celery-task-meta-{task_id}" for task_id in task_ids))
         results.close()
+
+
+SERVERS = {"PostgreSQL": 5432, "RabbitMQ": 5672, "Redis": 6379}
+
+
+def unreachable_servers(host: str = "127.0.0.1") -> list[str]:
+    """The servers of ``SERVERS`` that do not accept a connection on ``host``."""
+    missing = []
+    for name, port in SERVERS.items():
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+        except OSError:
+            missing.append(name)
+    return missing
