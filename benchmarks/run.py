@@ -9,9 +9,11 @@ also checks DuckDB's summary against the project's):
   d  one day materialised with the ``dagster`` CLI, as a whole process (d0: the same on a tiny day)
   e  a backfill of 100k-row days through a Dagster daemon and run queue (concurrency 1 and 2),
      against DuckDB processing the same days in one process
+  f  the same backfill on the cluster of docs/deploy.md (PostgreSQL instance, Celery run
+     launcher, 1 and 2 ``callops worker``s; ``benchmarks/cluster.py``), with what limits it
 
 Environment overrides: ``BENCH_SIZES`` (default ``100k,1M,5M``), ``BENCH_REPEATS`` (5),
-``BENCH_REPEATS_LARGE`` (3, for sizes of 5M rows and more), ``BENCH_CONTENDERS`` (``a,b,c,d,e``),
+``BENCH_REPEATS_LARGE`` (3, for sizes of 5M rows and more), ``BENCH_CONTENDERS`` (``a,b,c,d,e,f``),
 ``BENCH_BACKFILL_DAYS`` (30), ``BENCH_PROFILE`` (1: profile contender a at the largest size
 with pyinstrument), ``BENCH_OUT`` (``benchmarks/RESULTS.md``), ``BENCH_CACHE``
 (``benchmarks/.cache``).
@@ -22,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import pickle
 import platform
 import shutil
 import subprocess
@@ -72,7 +75,7 @@ class Settings:
     sizes: list[int]
     repeats: int = 5
     repeats_large: int = 3
-    contenders: list[str] = field(default_factory=lambda: list("abcde"))
+    contenders: list[str] = field(default_factory=lambda: list("abcdef"))
     backfill_days: int = 30
     profile: bool = True
     out: Path = HERE / "RESULTS.md"
@@ -85,7 +88,7 @@ class Settings:
             sizes=[parse_size(s) for s in env.get("BENCH_SIZES", "100k,1M,5M").split(",") if s.strip()],
             repeats=int(env.get("BENCH_REPEATS", "5")),
             repeats_large=int(env.get("BENCH_REPEATS_LARGE", "3")),
-            contenders=[c.strip() for c in env.get("BENCH_CONTENDERS", "a,b,c,d,e").split(",") if c.strip()],
+            contenders=[c.strip() for c in env.get("BENCH_CONTENDERS", "a,b,c,d,e,f").split(",") if c.strip()],
             backfill_days=int(env.get("BENCH_BACKFILL_DAYS", "30")),
             profile=env.get("BENCH_PROFILE", "1") == "1",
             out=Path(env.get("BENCH_OUT", HERE / "RESULTS.md")),
@@ -239,24 +242,46 @@ def measure_size(settings: Settings, rows: int, log) -> dict:
 
 
 def measure_backfill(settings: Settings, log) -> dict:
-    """e: the backfill through the daemon, sequential and concurrency 2, and DuckDB on the same days."""
+    """e and f: the backfill through the daemon (default launcher, concurrency 1 and 2) and on
+    the cluster (1 and 2 workers), DuckDB and the chain on the same days; every day's summary
+    of e and f checked against the chain's."""
     from benchmarks.backfill import run_backfill
+    from benchmarks.cluster import run_cluster_backfill
 
     days = [BACKFILL_START + dt.timedelta(days=i) for i in range(settings.backfill_days)]
     data_dir = landed(settings.cache, BACKFILL_ROWS, days)
     keys = [d.isoformat() for d in days]
-    result: dict = {"days": len(days), "rows": BACKFILL_ROWS}
+    result: dict = {"days": len(days), "rows": BACKFILL_ROWS, "checks": {}}
+    # The cluster's memory at 1M rows, when that size is measured (its day is landed already).
+    probe = landed(settings.cache, 1_000_000, [DAY]) if 1_000_000 in settings.sizes else None
     with tempfile.TemporaryDirectory(dir=settings.cache, prefix="out-") as out:
+        chain_out = Path(out) / "a"
         result["duckdb"] = contender("b", data_dir, days, Path(out) / "b")
-        result["chain"] = contender("a", data_dir, days, Path(out) / "a")
-    log(f"  backfill: DuckDB {result['duckdb'].seconds:.1f} s, chain {result['chain'].seconds:.1f} s")
-    for concurrency in (1, 2):
-        work = work_dir(settings.cache, data_dir, days)
-        try:
-            result[f"dagster_c{concurrency}"] = run_backfill(keys, work, work, concurrency)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        log(f"  backfill concurrency {concurrency}: {result[f'dagster_c{concurrency}']}")
+        result["chain"] = contender("a", data_dir, days, chain_out)
+        log(f"  backfill: DuckDB {result['duckdb'].seconds:.1f} s, chain {result['chain'].seconds:.1f} s")
+
+        def check(name: str, work: Path) -> None:
+            same = [summaries_equal(work / "reports" / k / "agent_performance_summary.csv",
+                                    chain_out / k / "agent_performance_summary.csv")
+                    for k in keys if (work / "reports" / k / "agent_performance_summary.csv").is_file()]
+            result["checks"][f"{name}: summaries = the chain's"] = f"{sum(same)} of {len(keys)} days"
+
+        runs = [(f"dagster_c{n}", n) for n in (1, 2)] if "e" in settings.contenders else []
+        runs += [(f"cluster_w{n}", n) for n in (1, 2)] if "f" in settings.contenders else []
+        for name, n in runs:
+            work = work_dir(settings.cache, data_dir, days)
+            try:
+                if name.startswith("dagster"):
+                    result[name] = run_backfill(keys, work, work, n)
+                else:
+                    if probe is not None and n == 1:
+                        (work / "landing" / DAY.isoformat()).symlink_to(probe / "landing" / DAY.isoformat())
+                    result[name] = run_cluster_backfill(keys, work, work, n, probe_day=(
+                        DAY.isoformat() if probe is not None and n == 1 else None))
+                check(name, work)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            log(f"  backfill {name}: {result[name]}")
     return result
 
 
@@ -302,7 +327,14 @@ def main() -> int:
             continue
         log(f"size {label(rows)}")
         results["sizes"].append(measure_size(settings, rows, log))
-    if "e" in settings.contenders and settings.backfill_days > 0:
+    if "f" in settings.contenders:
+        from benchmarks.cluster_processes import unreachable_servers
+
+        if missing := unreachable_servers():
+            settings.contenders.remove("f")
+            results["skipped"].append(f"f (the cluster): no {', '.join(missing)} on 127.0.0.1")
+            log(f"skipping f: no {', '.join(missing)}")
+    if {"e", "f"} & set(settings.contenders) and settings.backfill_days > 0:
         log(f"backfill of {settings.backfill_days} days")
         results["backfill"] = measure_backfill(settings, log)
     if settings.profile and "a" in settings.contenders and results["sizes"]:
@@ -311,6 +343,9 @@ def main() -> int:
         log(f"profiling a at {label(profiled)}")
         results["profile"] = (profiled, profile_chain(settings, profiled))
     results["elapsed"] = time.time() - started
+    # Kept, so a change to the report can be rendered again without measuring again.
+    with open(settings.cache / "results.pickle", "wb") as kept:
+        pickle.dump((settings, results), kept)
     from benchmarks.report import render
 
     settings.out.write_text(render(settings, results), encoding="utf-8")
@@ -329,4 +364,7 @@ def versions() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # As benchmarks.run, so the kept results name their classes by a module they can be read back from.
+    from benchmarks import run
+
+    sys.exit(run.main())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.cluster import run_split
 from benchmarks.contenders import transform_chain
 from benchmarks.duckdb_day import run_day
 from benchmarks.run import parse_size
@@ -163,6 +164,33 @@ def test_sizes_are_parsed(text, rows):
     assert parse_size(text) == rows
 
 
+def test_cluster_run_split_from_event_rows():
+    """Contender f's per-run figures from the event log: two runs on one worker (pid 7)."""
+    t0 = dt.datetime(2025, 3, 1, 12, 0, 0)
+
+    def at(seconds: float) -> dt.datetime:
+        return t0 + dt.timedelta(seconds=seconds)
+
+    rows = []
+    for run_id, start in (("r1", 0.0), ("r2", 10.0)):
+        rows += [(run_id, "PIPELINE_ENQUEUED", at(start - 5), None),
+                 (run_id, "PIPELINE_STARTING", at(start - 2), None),
+                 (run_id, "PIPELINE_START", at(start), None),
+                 (run_id, "STEP_START", at(start + 1), "raw_call_logs"),
+                 (run_id, "ASSET_MATERIALIZATION", at(start + 5), "raw_call_logs"),
+                 (run_id, "STEP_SUCCESS", at(start + 6), "raw_call_logs"),
+                 (run_id, "PIPELINE_SUCCESS", at(start + 8), None)]
+    split = run_split(rows, {"r1": 7, "r2": 7}, workers=1, wall=20.0)
+    assert split["runs"] == 2 and split["rows_per_run"] == 7 and split["asset_rows_per_run"] == 1
+    assert split["exec_s"] == 8 and split["in_steps_s"] == 5 and split["steps_per_run"] == 1
+    assert split["gap_s"] == 2  # r1 ended at 8, r2 started at 10
+    assert split["first_start_s"] == 2
+    assert split["busy_fraction"] == 16 / 20
+
+
+# e and f are left out: e starts a daemon and f a whole cluster (a PostgreSQL database, the
+# daemon, Celery workers) for minutes each; test_cluster.py covers the cluster f times, and the
+# test above the figures f reads from its event log.
 @pytest.mark.slow
 def test_tiny_benchmark_run_writes_the_results_table(tmp_path):
     out = tmp_path / "RESULTS.md"

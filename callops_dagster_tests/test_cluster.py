@@ -36,22 +36,18 @@ from typing import Any
 import boto3
 import dagster as dg
 import pytest
-import redis
 import s3fs
 from celery import Celery
-from kombu import Connection
 from upath import UPath
 
-from callops_dagster.cluster.relaunch import RELAUNCH_OF_TAG
-from callops_dagster.cluster.sensors import RELAUNCH_SENSOR
-from callops_dagster.mock.data import generate_day
-from callops_dagster.report.manifest import verify_reports
-from callops_dagster_tests.cluster_helpers import (
+from benchmarks.cluster_processes import (
     BACKEND_URL,
     BIN,
     BROKER_URL,
     CALLOPS,
     DEPLOY,
+    answering_workers,
+    clean_up_celery,
     instance_home,
     log_tail,
     scratch_database,
@@ -59,6 +55,10 @@ from callops_dagster_tests.cluster_helpers import (
     stop_group,
     unique_name,
 )
+from callops_dagster.cluster.relaunch import RELAUNCH_OF_TAG
+from callops_dagster.cluster.sensors import RELAUNCH_SENSOR
+from callops_dagster.mock.data import generate_day
+from callops_dagster.report.manifest import verify_reports
 from callops_dagster_tests.conftest import PUBLISHED_FILES, REPORT_FILES, ephemeral_instance, materialize_day
 from callops_dagster_tests.helpers import subprocess_env
 from callops_dagster_tests.ui.graphql_ops import BACKFILL_MUTATION, BACKFILL_QUERY
@@ -238,11 +238,6 @@ def worker_names(queue: str) -> dict[str, str]:
     return {f"worker{n}": f"{queue}-w{n}" for n in (1, 2)}
 
 
-def answering_workers(app: Celery, names: list[str]) -> bool:
-    replies = app.control.inspect(timeout=1.0).ping() or {}
-    return all(any(node.startswith(f"{name}@") for node in replies) for name in names)
-
-
 def reference_reports(root: Path, staging: Path) -> dict[str, dict[str, bytes]]:
     """Each day run in this process (``dg.materialize``) over a local copy of the landed days."""
     data = root / "reference"
@@ -254,18 +249,6 @@ def reference_reports(root: Path, staging: Path) -> dict[str, dict[str, bytes]]:
     finally:
         instance.dispose()
     return {day: reports_of(str(data), day) for day in DAYS}
-
-
-def clean_up_celery(queue: str, task_ids: list[str]) -> None:
-    """Remove the test's queue (and its exchange) from RabbitMQ and its task results from Redis."""
-    with Connection(BROKER_URL) as conn:
-        channel = conn.default_channel
-        channel.queue_delete(queue)
-        channel.exchange_delete(queue)
-    if task_ids:
-        results = redis.Redis.from_url(BACKEND_URL)
-        results.delete(*(f"celery-task-meta-{task_id}" for task_id in task_ids))
-        results.close()
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from dagster_celery.cli import get_validated_config
 from dagster_celery.tags import DAGSTER_CELERY_TASK_ID_TAG
 
 import dagster as dg
+from benchmarks.cluster_processes import DEPLOY, instance_home
 from callops_dagster.cli import main
 from callops_dagster.cluster import launcher as launcher_module
 from callops_dagster.cluster.health import FAILED, RUNNING, SUCCESS, judge
@@ -32,7 +33,6 @@ from callops_dagster.cluster.worker import (
     worker_env,
     write_config,
 )
-from callops_dagster_tests.cluster_helpers import DEPLOY, instance_home
 
 # ---------------------------------------------------------------- the URL rewrite
 

@@ -12,9 +12,9 @@ import dagster as dg
 import pytest
 import sqlalchemy
 
+from benchmarks.cluster_processes import CALLOPS, instance_home, scratch_database
 from callops_dagster.cluster.launcher import CallopsCeleryRunLauncher
 from callops_dagster.cluster.urls import psycopg2_url
-from callops_dagster_tests.cluster_helpers import CALLOPS, instance_home, scratch_database
 from callops_dagster_tests.conftest import CHECKS_PER_DAY, GOLDEN_DAY, GOLDEN_FIXTURE, reports_dir
 from callops_dagster_tests.helpers import subprocess_env
 

@@ -1,7 +1,9 @@
-"""Helpers for the cluster-mode tests on the machine's real servers (PostgreSQL 127.0.0.1:5432,
-RabbitMQ 127.0.0.1:5672, Redis 127.0.0.1:6379): a database, a queue and result keys of their
-own, made for a test run and removed after it; instance homes holding deploy/dagster.yaml;
-process groups started and stopped whole.
+"""Starting a cluster-mode callops on this machine's servers (PostgreSQL 127.0.0.1:5432,
+RabbitMQ 127.0.0.1:5672, Redis 127.0.0.1:6379), shared by the cluster tests
+(``callops_dagster_tests/test_cluster.py`` and others) and the benchmark's contender f
+(``benchmarks/cluster.py``): a database, a queue and result keys of their own, made for one
+run and removed after it; instance homes holding deploy/dagster.yaml; process groups started
+and stopped whole; whether the workers answer.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,7 +20,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import redis
 import sqlalchemy
+from celery import Celery
+from kombu import Connection
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -96,3 +102,35 @@ def stop_group(process: subprocess.Popen, timeout_s: float = 30) -> None:
 
 def log_tail(path: Path, chars: int = 3000) -> str:
     return path.read_text(encoding="utf-8", errors="replace")[-chars:] if path.exists() else ""
+
+
+def answering_workers(app: Celery, names: Sequence[str]) -> bool:
+    """Whether every worker of ``names`` (``--name``) answers a ping over the broker."""
+    replies = app.control.inspect(timeout=1.0).ping() or {}
+    return all(any(node.startswith(f"{name}@") for node in replies) for name in names)
+
+
+def clean_up_celery(queue: str, task_ids: Sequence[str]) -> None:
+    """Remove ``queue`` (and its exchange) from RabbitMQ and the tasks' results from Redis."""
+    with Connection(BROKER_URL) as conn:
+        channel = conn.default_channel
+        channel.queue_delete(queue)
+        channel.exchange_delete(queue)
+    if task_ids:
+        results = redis.Redis.from_url(BACKEND_URL)
+        results.delete(*(f"celery-task-meta-{task_id}" for task_id in task_ids))
+        results.close()
+
+
+SERVERS = {"PostgreSQL": 5432, "RabbitMQ": 5672, "Redis": 6379}
+
+
+def unreachable_servers(host: str = "127.0.0.1") -> list[str]:
+    """The servers of ``SERVERS`` that do not accept a connection on ``host``."""
+    missing = []
+    for name, port in SERVERS.items():
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+        except OSError:
+            missing.append(name)
+    return missing
