@@ -138,6 +138,12 @@ def _growth(sizes: dict) -> dict[str, float]:
     return growth
 
 
+def _backfill_row(name: str, run: dict, duck: float) -> str:
+    """One backfill's row: its seconds, days per minute and ratio to the DuckDB loop."""
+    failed = f" ({run['failed_runs']} runs failed)" if run["failed_runs"] else ""
+    return f"| {name}{failed} | {run['seconds']:.1f} | {run['days_per_minute']:.1f} | {run['seconds'] / duck:.2f} |"
+
+
 def _backfill(backfill: dict) -> list[str]:
     """The backfill table: DuckDB, the transform chain and Dagster's backfill on the same days."""
     duck = backfill["duckdb"].seconds
@@ -146,23 +152,10 @@ def _backfill(backfill: dict) -> list[str]:
              "| how | seconds | days per minute | vs DuckDB |", "|---|---|---|---|",
              f"| DuckDB SQL, one process, day after day | {duck:.1f} | {backfill['days'] / duck * 60:.1f} | 1.00 |",
              f"| transform chain, one process, day after day | {chain:.1f} | {backfill['days'] / chain * 60:.1f} | {chain / duck:.2f} |"]
-    for concurrency in (1, 2):
-        run = backfill.get(f"dagster_c{concurrency}")
-        if run:
-            failed = f" ({run['failed_runs']} runs failed)" if run["failed_runs"] else ""
-            lines.append(
-                f"| Dagster backfill, daemon + run queue, max_concurrent_runs={concurrency}{failed} "
-                f"| {run['seconds']:.1f} | {run['days_per_minute']:.1f} | {run['seconds'] / duck:.2f} |"
-            )
-    for workers in (1, 2):
-        run = backfill.get(f"cluster_w{workers}")
-        if run:
-            failed = f" ({run['failed_runs']} runs failed)" if run["failed_runs"] else ""
-            lines.append(
-                f"| cluster: PostgreSQL instance, Celery launcher, {workers} `callops worker`"
-                f"{'s' if workers > 1 else ''} (--concurrency 1){failed} "
-                f"| {run['seconds']:.1f} | {run['days_per_minute']:.1f} | {run['seconds'] / duck:.2f} |"
-            )
+    rows = [(f"dagster_c{n}", f"Dagster backfill, daemon + run queue, max_concurrent_runs={n}") for n in (1, 2)]
+    rows += [(f"cluster_w{n}", f"cluster: PostgreSQL instance, Celery launcher, {n} `callops worker`"
+                               f"{'s' if n > 1 else ''} (--concurrency 1)") for n in (1, 2)]
+    lines += [_backfill_row(name, backfill[key], duck) for key, name in rows if backfill.get(key)]
     lines += ["", "The daemon rows are `dagster job backfill` into a fresh instance with a "
               "`QueuedRunCoordinator` (dequeue every 1 s) and `dagster-daemon run`; each run is "
               "its own process (default run launcher) executing its day in process. The cluster rows "
