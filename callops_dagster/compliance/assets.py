@@ -11,7 +11,7 @@ import pandas as pd
 from callops_dagster.compliance import rules
 from callops_dagster.compliance.rules import CallingHours
 from callops_dagster.contract import check_names as checks
-from callops_dagster.platform.metadata import OWNERS, counts_md, declared_metadata, table_metadata
+from callops_dagster.platform.metadata import OWNERS, counts_md, declared_metadata, sample_md, table_metadata
 from callops_dagster.platform.checks import check_spec
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
@@ -81,9 +81,8 @@ def agent_compliance(
             "calls_outside_hours": outside,
             "agents_with_calls_outside_hours": agents,
             "calling_hours": str(hours),
-            "worst_agents": dg.MetadataValue.md(
-                worst.head(WORST_AGENTS).loc[:, ["org_id", "agent_id", "calls_outside_hours"]].to_markdown(index=False)
-                if agents else "_none_"
+            "worst_agents": sample_md(
+                worst.head(WORST_AGENTS).loc[:, ["org_id", "agent_id", "calls_outside_hours"]]
             ),
         },
     )
@@ -170,7 +169,7 @@ def loan_contact_frequency(context: dg.AssetExecutionContext, callops: CallopsCo
         ),
         metadata={
             "loans_over_limit": len(over),
-            "sample": dg.MetadataValue.md(over.head(SAMPLE_LOANS).to_markdown(index=False) if len(over) else "_none_"),
+            "sample": sample_md(over.head(SAMPLE_LOANS)),
         },
     )
 

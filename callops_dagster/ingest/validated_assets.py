@@ -30,6 +30,7 @@ from callops_dagster.platform.metadata import (
     counts_md,
     declared_metadata,
     latest_partition_metadata,
+    sample_md,
     table_metadata,
 )
 from callops_dagster.platform.checks import check_spec
@@ -123,7 +124,7 @@ def _call_logs_check_results(result: Validated, config: CallopsConfig) -> list[d
             metadata={
                 "call_ids_shared": conflicts,
                 "calls_with_shared_ids": int(result.kept["call_id"].duplicated(keep=False).sum()),
-                "sample": dg.MetadataValue.md(sample.to_markdown(index=False) if len(sample) else "_none_"),
+                "sample": sample_md(sample),
             },
         ),
         dg.AssetCheckResult(
@@ -155,9 +156,7 @@ def _check_results(
             passed=failures.empty,
             metadata={
                 "failure_cases": len(failures),
-                "sample": dg.MetadataValue.md(
-                    failures.head(10).astype(str).to_markdown(index=False) if len(failures) else "_none_"
-                ),
+                "sample": sample_md(failures.head(10).astype(str)),
             },
         ),
         *(_call_logs_check_results(result, config) if spec == CALL_LOGS else []),

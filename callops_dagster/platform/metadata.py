@@ -64,6 +64,12 @@ def table_metadata(
     }
 
 
+def sample_md(rows: pd.DataFrame) -> dg.MetadataValue:
+    """``rows`` as a markdown table for a check's or an asset's metadata (``_none_`` when empty);
+    the caller picks the rows and columns to show."""
+    return dg.MetadataValue.md(rows.to_markdown(index=False) if len(rows) else "_none_")
+
+
 def counts_md(counts: dict[str, int], label: str) -> dg.MetadataValue:
     """A small two-column markdown table of counts (``_none_`` when empty)."""
     rows = [f"| {key} | {value} |" for key, value in counts.items() if value]

@@ -13,6 +13,7 @@ from callops_dagster.platform.metadata import (
     counts_md,
     declared_metadata,
     latest_partition_metadata,
+    sample_md,
     table_metadata,
 )
 from callops_dagster.platform.checks import check_spec
@@ -154,7 +155,7 @@ def agent_day(
         metadata={
             "agents_not_in_roster": len(strangers),
             "calls_by_agents_not_in_roster": int(strangers["total_calls"].sum()),
-            "sample": dg.MetadataValue.md(sample.to_markdown(index=False) if len(sample) else "_none_"),
+            "sample": sample_md(sample),
         },
     )
 
@@ -204,9 +205,7 @@ def agent_performance_summary(
             passed=bad.empty,
             metadata={
                 "rows_failing": len(bad),
-                "sample": dg.MetadataValue.md(
-                    bad.loc[:, list(SUMMARY_COLUMNS)].head(5).to_markdown(index=False) if len(bad) else "_none_"
-                ),
+                "sample": sample_md(bad.loc[:, list(SUMMARY_COLUMNS)].head(5)),
             },
         )
     yield trend_check_result(context, SUMMARY, figures, callops)
