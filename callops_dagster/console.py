@@ -18,6 +18,7 @@ REPORT_MEANINGS = {
     "agent_compliance.csv": "per agent and day: calls outside the calling hours, before the login, first and last call",
     "loan_contact_frequency.csv": "per loan called that day: attempts in the seven days ending that day, over_limit",
     "agent_summary.png": "each agent's connect rate against calls made (outside hours in red)",
+    "manifest.json": "written last: each file above with its sha256 and size (`callops status` checks the set)",
 }
 
 

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from callops_dagster.cli import main
 from callops_dagster.mock.data import generate_day
 from callops_dagster_tests.conftest import (
+    PUBLISHED_FILES,
     REPORT_FILES,
     cli_env,
     ephemeral_instance,
@@ -140,7 +141,7 @@ def test_renamed_sample_files_land_run_and_print_reports_message_and_checks(stor
     assert f"data dir: {data}" in out and f"Dagster instance: {data / '.dagster_home'}" in out
     assert f"Day {DAY}: the call_date {DAY}" in out
     assert f"{DAY}: ok (run " in out
-    for name in REPORT_FILES:
+    for name in PUBLISHED_FILES:  # the reports, and the manifest written after them
         assert f"  {name}: " in out
     assert f"Reports in {reports_dir(data, DAY)}/:" in out
     assert story["reports"]["slack_message.txt"].decode() in out  # the message, as written
