@@ -566,3 +566,13 @@ def test_callops_run_and_status_on_a_bucket(s3, tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert status.returncode == 0, status.stderr[-2000:]
     assert "(reports complete)" in status.stdout.splitlines()[1]
+
+
+def test_a_storage_error_names_the_location_without_its_password():
+    with pytest.raises(storage.StorageError) as raised:
+        with storage.storage_errors(UPath("memory://bucket/prefix"), "list"):
+            raise PermissionError("denied")
+    error = str(raised.value)
+    assert error.startswith("memory://bucket/prefix: cannot list (PermissionError: denied)"), error
+    # The same rule as the database's and the broker's URLs: a "/" or "#" in the password too.
+    assert storage.shown("s3://key:se/cr#et@bucket/prefix") == "s3://key:***@bucket/prefix"

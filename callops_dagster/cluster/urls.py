@@ -8,8 +8,9 @@ built on psycopg2. ``DAGSTER_PG_URL`` is the ordinary ``postgresql://user@host:p
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit, urlunsplit
+
+from callops_dagster.platform.storage import redacted  # re-exported: the one password-hiding rule
 
 DRIVER_SCHEME = "postgresql+psycopg2"
 BARE_SCHEMES = ("postgresql", "postgres")
@@ -34,15 +35,3 @@ def psycopg2_url(url: str) -> str:
             f"not {redacted(text)!r}"
         )
     return urlunsplit(parts._replace(scheme=DRIVER_SCHEME))
-
-
-# user:password@ up to the last "@": a password may hold "#", "/", "?" or "@" (which a URL
-# parser reads as the start of the path, query or fragment); hiding too much is safe.
-_USERINFO_PASSWORD = re.compile(r"^([A-Za-z][\w+.-]*://[^:/?#@]*):.*@")
-_QUERY_PASSWORD = re.compile(r"(?i)([?&;]password=)[^&;#]*")
-
-
-def redacted(url: str) -> str:
-    """``url`` with its password (in the user part or a ``password=`` query value) replaced by
-    ``***``, for messages and logs."""
-    return _QUERY_PASSWORD.sub(r"\1***", _USERINFO_PASSWORD.sub(r"\1:***@", url))

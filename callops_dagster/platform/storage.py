@@ -108,9 +108,21 @@ def is_client_error(exc: BaseException) -> bool:
     return isinstance(exc, client_errors())
 
 
+# user:password@ up to the last "@": a password may hold "#", "/", "?" or "@" (which a URL
+# parser reads as the start of the path, query or fragment); hiding too much is safe.
+_USERINFO_PASSWORD = re.compile(r"^([A-Za-z][\w+.-]*://[^:/?#@]*):.*@")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&;]password=)[^&;#]*")
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password (in the user part or a ``password=`` query value) replaced by
+    ``***``, for messages and logs: of a data dir, a database or a broker."""
+    return _QUERY_PASSWORD.sub(r"\1***", _USERINFO_PASSWORD.sub(r"\1:***@", url))
+
+
 def shown(location: os.PathLike | str) -> str:
-    """``location`` for a message: a URL without any ``user:password@`` part."""
-    return re.sub(r"^([A-Za-z][\w+.-]*://)[^/@]*@", r"\1", str(location))
+    """``location`` for a message, its password hidden."""
+    return redacted(str(location))
 
 
 def cause(exc: BaseException) -> str:
