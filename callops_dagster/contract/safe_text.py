@@ -88,36 +88,52 @@ class HostileText:
     sample: list[dict[str, object]] = field(default_factory=list)  # the formula-like ones
 
 
-def _matches(column: pd.Series, pattern: str) -> pd.Series:
-    return column.str.contains(pattern, regex=True).fillna(False).astype(bool)
-
-
 def _shown(value: str) -> str:
     """A sample value, cut to ``SAMPLE_CHARS`` (the sample is JSON: nothing in it is markup)."""
     return value if len(value) <= SAMPLE_CHARS else value[: SAMPLE_CHARS - 1] + "…"
+
+
+def _arrow_text(column: pd.Series) -> pa.Array:
+    """The column's text as one Arrow array, missing values as empty strings."""
+    values = pa.array(column, from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pc.fill_null(values.cast(pa.large_string()), "")
+
+
+def _starts_formula_arrow(values: pa.Array) -> pa.Array:
+    """``_starts_formula`` on Arrow text: one ``starts_with`` per formula character."""
+    starts = pc.starts_with(values, FORMULA_CHARS[0])
+    for char in FORMULA_CHARS[1:]:
+        starts = pc.or_(starts, pc.starts_with(values, char))
+    return starts
 
 
 def profile_text(frame: pd.DataFrame, columns: Iterable[str], row_number: str = "row_number") -> HostileText:
     """Count the cells of ``columns`` that begin with a formula character as written or with
     leading white space trimmed (as validation trims, so the count covers what the reports
     will prefix), that hold a direction override, or that hold a control character; sample
-    the first. About 0.1-0.2 s per million values of a column."""
+    the first. Arrow compute on the column's own buffers: a few hundredths of a second per
+    million values of a column."""
     formula = direction = control = 0
     sample: list[dict[str, object]] = []
     for name in columns:
         column = frame[name]
         if not _is_text(column) or column.isna().all():
             continue
-        column = column.fillna("").astype("str")
-        starts = _starts_formula(column) | _starts_formula(column.str.lstrip())
-        formula += int(starts.sum())
+        values = _arrow_text(column)
+        # pandas' str.lstrip() on Arrow text is utf8_ltrim_whitespace: the same trim.
+        starts = pc.or_(_starts_formula_arrow(values), _starts_formula_arrow(pc.utf8_ltrim_whitespace(values)))
+        found = starts.to_numpy(zero_copy_only=False)
+        formula += int(found.sum())
         # Direction overrides and control characters are not printable: the exact patterns
-        # (a regex over a million values takes ~0.5 s) run only on the values that are not.
-        odd = column[~pc.utf8_is_printable(pa.array(column)).to_numpy(zero_copy_only=False)]
-        direction += int(_matches(odd, DIRECTION_OVERRIDES).sum())
-        control += int(_matches(odd, CONTROL).sum())
-        for number, value in zip(frame.loc[starts, row_number].head(SAMPLE_SIZE), column[starts].head(SAMPLE_SIZE)):
-            if len(sample) < SAMPLE_SIZE:
+        # run only on the values that are not.
+        odd = values.filter(pc.invert(pc.utf8_is_printable(values)))
+        direction += int(pc.sum(pc.match_substring_regex(odd, DIRECTION_OVERRIDES)).as_py() or 0)
+        control += int(pc.sum(pc.match_substring_regex(odd, CONTROL)).as_py() or 0)
+        if found.any() and len(sample) < SAMPLE_SIZE:
+            where = found.nonzero()[0][: SAMPLE_SIZE - len(sample)]
+            for number, value in zip(frame[row_number].to_numpy()[where], values.take(where).to_pylist()):
                 sample.append({"row_number": int(number), "column": name, "value": _shown(value)})
     return HostileText(formula, direction, control, sample)
 
