@@ -11,13 +11,9 @@ import base64
 import datetime as dt
 import io
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")  # before pyplot: no display on servers
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from callops_dagster.report.message import TopPerformer  # noqa: E402
+from callops_dagster.report.message import TopPerformer
 
 SIZE_INCHES = (6.4, 4.0)
 DPI = 80  # 512 x 320 px: a few tens of KB
@@ -31,6 +27,13 @@ def agent_summary_png(
     Red: agents with calls outside the calling hours; a star: the top performer. The bytes
     are deterministic for the same input (no timestamps in the PNG metadata).
     """
+    # matplotlib is imported here, when a picture is drawn: it takes ~0.6 s, which every process
+    # loading the definitions (webserver, daemon, sensors, `callops status`) would pay otherwise.
+    import matplotlib
+
+    matplotlib.use("Agg")  # before pyplot: no display on servers
+    import matplotlib.pyplot as plt
+
     table = summary.loc[summary["total_calls"] > 0, ["org_id", "agent_id", "total_calls", "completed_calls"]]
     outside = compliance.set_index(["org_id", "agent_id"])["calls_outside_hours"]
     table = table.assign(
