@@ -84,3 +84,24 @@ def test_csv_text_quotes_a_bare_carriage_return_and_parses_back():
     assert text.startswith('name,calls\n"a\rb",1\n"p,q",2\n"say ""hi""",3\n,4\n,5\n')
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[1:] == [["a\rb", "1"], ["p,q", "2"], ['say "hi"', "3"], ["", "4"], ["", "5"]]
+
+
+def test_rejected_rows_csv_of_tables_with_empty_parts_is_the_rows_text():
+    """Rejected rows put together from per-file tables some of which are empty (Arrow columns of
+    several chunks, one empty: what a run passing tables in memory hands on) are written as
+    their text; pyarrow's writer alone wrote NUL bytes for them."""
+    import pandas as pd
+
+    from callops_dagster.ingest.validation import empty_rejected
+    from callops_dagster.report.day import rejected_table
+    from callops_dagster.report.publish import rejected_rows_csv_text
+
+    row = empty_rejected().reindex([0])
+    row = row.assign(source="call_logs.csv", row_number=3, reason="missing_call_id", call_id="  ", agent_id="A1")
+    row["row_number"] = row["row_number"].astype("int64")
+    table = rejected_table([empty_rejected(), row, empty_rejected()])
+    assert table["call_id"].array._pa_array.num_chunks > 1  # the shape that broke the writer
+
+    text = rejected_rows_csv_text(table)
+    assert "\x00" not in text
+    assert text.splitlines()[1].startswith('"call_logs.csv",3,"missing_call_id","  ","A1"')

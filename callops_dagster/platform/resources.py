@@ -1,16 +1,44 @@
 """Resources: the platform's configuration and the Parquet warehouse IO manager."""
 
 
+import contextlib
 import io
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+from dagster._core.execution.plan.outputs import StepOutputHandle
 import pandas as pd
 from upath import UPath
 
 from callops_dagster.platform.files import atomic_path, write_atomic
 from callops_dagster.platform.settings import Settings
 from callops_dagster.platform.storage import data_path, is_local, storage_errors
+
+
+@contextlib.contextmanager
+def _without_debug_lines(log: logging.Logger) -> Iterator[None]:
+    """Dagster's UPathIOManager logs "Writing file at ...", "Loading 1 partitions..." and
+    "Loading partition ... from ..." at DEBUG: 58 of a day's 292 event-log rows, each one a
+    write to the instance's database. The path is in each materialisation's metadata already,
+    so these lines are dropped (INFO and above still reach the log)."""
+    level = log.level
+    _set_level(log, max(level, logging.INFO))
+    try:
+        yield
+    finally:
+        _set_level(log, level)
+
+
+def _set_level(log: logging.Logger, level: int) -> None:
+    log.setLevel(level)
+    log._cache.clear()  # a Dagster log manager is not registered with logging: clear its own cache
+
+
+def _plain_index(frame: pd.DataFrame) -> bool:
+    index = frame.index
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
 # The documented defaults, for a resource made without loaded settings (tests, a REPL).
@@ -55,14 +83,60 @@ class CallopsConfig(dg.ConfigurableResource):
         return self.max_file_mb * 1024 * 1024
 
 
+def _readers_in_run(context: dg.OutputContext) -> int | None:
+    """How many steps of this run load the output (None when the plan cannot say)."""
+    try:
+        handle = StepOutputHandle(context.step_key, context.name)
+        steps = context.step_context.execution_plan.get_steps_to_execute_in_topo_order()
+        return sum(
+            handle in step_input.get_step_output_handle_dependencies()
+            for step in steps
+            for step_input in step.step_inputs
+        )
+    except Exception:  # an output outside a step's plan (a test's build_output_context): keep it
+        return None
+
+
 class ParquetUPathIOManager(dg.UPathIOManager):
     """DataFrames as Parquet, one file per asset and partition, replaced whole: locally streamed
     to a temporary file renamed onto the table's; on object storage written to a buffer, then
-    one put (``write_atomic``)."""
+    one put (``write_atomic``).
+
+    A table written in this run is also kept in memory until the run's last step that reads it
+    has loaded it: a later step of the same run gets it without reading the Parquet file back
+    (a shallow copy: with pandas' copy-on-write, a step that changes its input changes its own
+    copy). The file is written all the same, so the warehouse holds every table, and a step of
+    another run reads the file.
+    """
 
     extension: str = ".parquet"
 
+    def __init__(self, base_path: UPath) -> None:
+        super().__init__(base_path=base_path)
+        self._in_run: dict[str, list] = {}  # path -> [table, readers left or None]
+
+    def _remember(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
+        readers = _readers_in_run(context)
+        if readers != 0 and isinstance(obj, pd.DataFrame):
+            self._in_run[str(path)] = [obj, readers]
+
+    def _recall(self, path: UPath) -> pd.DataFrame | None:
+        entry = self._in_run.get(str(path))
+        if entry is None:
+            return None
+        table, readers = entry
+        if readers is not None:
+            entry[1] -= 1
+            if entry[1] <= 0:
+                del self._in_run[str(path)]
+        # As read back from Parquet (written without the index): a fresh 0..n-1 index.
+        return table.reset_index(drop=True) if not _plain_index(table) else table.copy(deep=False)
+
     def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
+        self._write(obj, path)
+        self._remember(context, obj, path)
+
+    def _write(self, obj: pd.DataFrame, path: UPath) -> None:
         # lz4: a million-row table writes and reads back in about half zstd's time (files
         # twice as large); these are working tables between steps, not an archive.
         if is_local(path):
@@ -74,6 +148,8 @@ class ParquetUPathIOManager(dg.UPathIOManager):
         write_atomic(path, buffer.getbuffer())
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
+        if (table := self._recall(path)) is not None:
+            return table
         if is_local(path):
             return pd.read_parquet(str(path))
         with storage_errors(path, "read"):
@@ -94,11 +170,11 @@ class ParquetUPathIOManager(dg.UPathIOManager):
             super().unlink(path)
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
-        with storage_errors(self._base_path, "write"):
+        with storage_errors(self._base_path, "write"), _without_debug_lines(context.log):
             super().handle_output(context, obj)
 
     def load_input(self, context: dg.InputContext) -> Any:
-        with storage_errors(self._base_path, "read"):
+        with storage_errors(self._base_path, "read"), _without_debug_lines(context.log):
             return super().load_input(context)
 
 

@@ -73,8 +73,10 @@ def rejected_rows_csv_text(rejected: pd.DataFrame) -> str:
     """
     header = pd.DataFrame(columns=rejected.columns).to_csv(index=False, lineterminator="\n")
     sink = pa.BufferOutputStream()
+    # One chunk per column: pyarrow 26's writer, quoting as needed, writes garbage for a column
+    # of several chunks one of which is empty (as a concatenation of per-file tables can be).
     pacsv.write_csv(
-        pa.Table.from_pandas(for_people(rejected), preserve_index=False),
+        pa.Table.from_pandas(for_people(rejected), preserve_index=False).combine_chunks(),
         sink,
         write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
     )
