@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from callops_dagster.contract.sources import RAW_TEXT, SourceSpec
+from callops_dagster.ingest.validation import repeated_codes, key_codes
 
 
 @dataclass(frozen=True)
@@ -28,12 +30,19 @@ def profile_raw(frame: pd.DataFrame, spec: SourceSpec) -> RawProfile:
     keys = pd.DataFrame({k: formed[k].str.strip() for k in columns})
     missing = keys.loc[:, list(spec.keys)].eq("").any(axis=1)
     complete = keys.loc[~missing, list(spec.dedupe_key)]
-    # Rows whose key appeared on an earlier row = rows - distinct keys (a hash count of the
-    # keys, cheaper than marking each duplicate row of a million).
-    distinct = len(complete.drop_duplicates()) if len(spec.dedupe_key) > 1 else complete.iloc[:, 0].nunique()
     return RawProfile(
         records=len(frame),
         malformed=len(frame) - len(formed),
         missing_keys=int(missing.sum()),
-        duplicate_keys=len(complete) - int(distinct),
+        duplicate_keys=_repeats(complete),
     )
+
+
+def _repeats(keys: pd.DataFrame) -> int:
+    """Rows whose whole key appeared on an earlier row. Only rows whose first key column
+    repeats can: the whole key is compared for those few, not for the day's million."""
+    codes = key_codes(keys.iloc[:, 0])
+    first = repeated_codes(codes, np.ones(len(codes), dtype=bool))
+    if keys.shape[1] == 1:
+        return int(first.sum() - len(np.unique(codes[first])))
+    return int(keys.loc[first].duplicated().sum())

@@ -176,26 +176,40 @@ def records_conservation(records_read: int, result: Validated) -> dict[str, int]
     }
 
 
-def _repeated(frame: pd.DataFrame, keys: list[str], among: pd.Series) -> pd.Series:
-    """True for the rows of ``among`` whose key occurs in more than one row of ``among``."""
-    if len(keys) > 1:
-        # Only rows whose first key repeats can repeat the whole key: a call identity is
-        # compared column by column for the few rows sharing a call_id, not for the day.
-        first = _repeated(frame, keys[:1], among)
-        subset = frame.loc[first, keys]
-        return subset.duplicated(keep=False).reindex(frame.index, fill_value=False)
-    # One text key (a million call_ids): Arrow's hash table counts them several times faster
-    # than pandas' duplicated().
-    values = pa.array(frame[keys[0]], from_pandas=True)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    encoded = pc.dictionary_encode(values)
-    codes = np.where(among.to_numpy(bool), encoded.indices.fill_null(-1).to_numpy(), -1)
-    counted = codes >= 0
-    counts = np.bincount(codes[counted], minlength=len(encoded.dictionary))
+def key_codes(values: pd.Series) -> np.ndarray:
+    """Each value's code among the column's distinct values (-1 for a missing one): Arrow's hash
+    table, several times faster than pandas' on a million call_ids. Computed once per column
+    and shared by the checks that need it."""
+    arrow = pa.array(values, from_pandas=True)
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    return pc.dictionary_encode(arrow).indices.fill_null(-1).to_numpy(zero_copy_only=False)
+
+
+def repeated_codes(codes: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """True for the rows of ``among`` whose code occurs in more than one row of ``among``."""
+    counted = among & (codes >= 0)
+    counts = np.bincount(codes[counted], minlength=int(codes.max(initial=-1)) + 1)
     repeated = np.zeros(len(codes), dtype=bool)
     repeated[counted] = counts[codes[counted]] > 1
-    return pd.Series(repeated, index=frame.index)
+    return repeated
+
+
+def _repeated(
+    frame: pd.DataFrame, keys: list[str], among: pd.Series, first_codes: np.ndarray | None = None
+) -> pd.Series:
+    """True for the rows of ``among`` whose key occurs in more than one row of ``among``.
+
+    ``first_codes``: the first key's ``key_codes`` for ``frame``'s rows, when already known.
+    """
+    codes = key_codes(frame[keys[0]]) if first_codes is None else first_codes
+    first = pd.Series(repeated_codes(codes, among.to_numpy(bool)), index=frame.index)
+    if len(keys) == 1:
+        return first
+    # Only rows whose first key repeats can repeat the whole key: a call identity is compared
+    # column by column for the few rows sharing a call_id, not for the day.
+    subset = frame.loc[first, keys]
+    return subset.duplicated(keep=False).reindex(frame.index, fill_value=False)
 
 
 def _split(
@@ -206,6 +220,7 @@ def _split(
     ascending: list[bool],
     keep: str,
     normalised: pd.DataFrame | None = None,
+    first_codes: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Apply rules 0-4: returns the trimmed kept rows and the reason of every raw row.
 
@@ -217,7 +232,7 @@ def _split(
     keys = list(spec.dedupe_key)
     # Only rows whose key occurs more than once need ordering: sort those few, not the day.
     candidates = reason.isna()
-    contested = trimmed.loc[candidates & _repeated(trimmed, keys, candidates)]
+    contested = trimmed.loc[candidates & _repeated(trimmed, keys, candidates, first_codes)]
     contested = contested.sort_values(order, ascending=ascending, kind="stable")
     is_kept = ~contested.duplicated(keys, keep=keep)
     if not is_kept.all():
@@ -249,6 +264,7 @@ def validate_call_logs(
     created = parse_created_ts(trimmed["created_ts"], timezone)
     # NaT is the smallest int64, so an unparseable created_ts sorts as the oldest.
     trimmed["_created_key"] = created.to_numpy().view("int64")
+    call_codes = key_codes(trimmed["call_id"])  # the dedupe and the call_id_conflict check share it
     kept, reason = _split(
         raw,
         CALL_LOGS,
@@ -257,6 +273,7 @@ def validate_call_logs(
         ascending=[True] * 6,
         keep="last",
         normalised=trimmed,
+        first_codes=call_codes,
     )
     del trimmed  # frees the trimmed copy of the day before the kept table is built (memory)
     duration_ok = valid_durations(kept["duration"])
@@ -277,7 +294,7 @@ def validate_call_logs(
             "call_date": kept["call_date"],
         }
     ).reset_index(drop=True)
-    conflicts = call_id_conflicts(table)
+    conflicts = call_id_conflicts(table, call_codes[raw.index.get_indexer(kept.index)])
     warnings = {
         UNKNOWN_STATUS: int((~known).sum()),
         BAD_DURATION: int((~duration_ok).sum()),
@@ -291,13 +308,14 @@ def validate_call_logs(
     )
 
 
-def call_id_conflicts(calls: pd.DataFrame) -> pd.DataFrame:
+def call_id_conflicts(calls: pd.DataFrame, codes: np.ndarray | None = None) -> pd.DataFrame:
     """The kept calls whose call_id is shared by another kept call (a colliding id).
 
     After versioning, each call identity has one row, so a call_id on two kept rows belongs
-    to two different calls. Rows sorted by call_id, then row_number.
+    to two different calls. Rows sorted by call_id, then row_number. ``codes``: the calls'
+    ``key_codes`` of call_id, when already known.
     """
-    shared = _repeated(calls, ["call_id"], pd.Series(True, index=calls.index))
+    shared = _repeated(calls, ["call_id"], pd.Series(True, index=calls.index), codes)
     columns = ["call_id", "org_id", "agent_id", "installment_id", ROW_NUMBER]
     return calls.loc[shared, columns].sort_values(["call_id", ROW_NUMBER], ignore_index=True)
 
