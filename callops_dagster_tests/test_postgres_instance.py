@@ -113,3 +113,28 @@ def test_the_instance_is_the_cluster_one(instance):
     assert instance.get_settings("telemetry") == {"enabled": False}
     limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
     assert limits == [{"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
+
+
+def backends(url: str) -> int:
+    """Connections open to the database at ``url``, from another connection's view."""
+    engine = sqlalchemy.create_engine(psycopg2_url(url), poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sqlalchemy.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_a_run_process_writes_its_events_over_one_held_connection(instance, pg):
+    """Fifty events written as a run writes them leave one connection open for the event log
+    (reused each time), not fifty connected and closed (each a new PostgreSQL backend)."""
+    before = backends(pg["url"])
+    opened = []
+    storage = instance.event_log_storage
+    sqlalchemy.event.listen(storage._engine, "connect", lambda *args: opened.append(1))
+    for n in range(50):
+        instance.report_engine_event(f"probe {n}", job_name="callops_daily", run_id="pool-probe")
+    assert len(opened) <= 1
+    assert backends(pg["url"]) <= before + 1

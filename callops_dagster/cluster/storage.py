@@ -73,9 +73,26 @@ def require_schema(url: str) -> None:
         )
 
 
+# Each process keeps one connection per storage open (more while threads need them) instead of
+# dagster-postgres's connection per statement: a run writes ~230 events, and every new connection
+# is a new PostgreSQL backend process (docs/deploy.md, "Sizing"). As the webserver already does.
+POOL_RECYCLE_S = 3600
+POOL_MAX_OVERFLOW = 20
+
+
 class CallopsPostgresStorage(DagsterPostgresStorage):
     """``DagsterPostgresStorage`` over ``postgresql://`` / ``postgres://`` URLs (the psycopg2
-    driver named for SQLAlchemy), refusing an empty database when it may not create tables."""
+    driver named for SQLAlchemy), refusing an empty database when it may not create tables,
+    and holding its connections open (a pool per storage) rather than one per statement."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Dagster's own pooled set-up of the three storages (what dagster-webserver calls);
+        # statement_timeout 0 is PostgreSQL's "no limit", the server's default.
+        for storage in (self._run_storage, self._event_log_storage, self._schedule_storage):
+            storage.optimize_for_webserver(
+                statement_timeout=0, pool_recycle=POOL_RECYCLE_S, max_overflow=POOL_MAX_OVERFLOW
+            )
 
     @classmethod
     def from_config_value(cls, inst_data: Any, config_value: Mapping[str, Any]) -> CallopsPostgresStorage:
