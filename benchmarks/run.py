@@ -6,7 +6,9 @@ also checks DuckDB's summary against the project's):
   a  the project's transform chain for one day, in process, without Dagster
   b  the contract as DuckDB SQL (``contract.sql``)
   c  the floor: pyarrow reads the day's three files as strings
-  d  one day materialised with the ``dagster`` CLI, as a whole process (d0: the same on a tiny day)
+  d  one day materialised with the ``dagster`` CLI, as a whole process (d0: the same on a tiny day;
+     imp: a process that only runs ``import dagster``, the floor d0 is compared with); and once,
+     at 1M rows, a CLI day's time per step (``benchmarks/steps.py``)
   e  a backfill of 100k-row days through a Dagster daemon and run queue (concurrency 1 and 2),
      against DuckDB processing the same days in one process
   f  the same backfill on the cluster of docs/deploy.md (PostgreSQL instance, Celery run
@@ -42,6 +44,7 @@ DAY = dt.date(2025, 5, 1)
 BACKFILL_START = dt.date(2025, 3, 1)
 BACKFILL_ROWS = 100_000
 TINY_ROWS = 1_000
+STEPS_ROWS = 1_000_000  # the size of the per-step table
 LARGE = 5_000_000
 # Peak RSS of the current chain is about 1.2 GB per million rows; 5M is skipped below this.
 BYTES_PER_ROW_NEEDED = 1_600
@@ -52,6 +55,7 @@ NAMES = {
     "c": "read floor (pyarrow, strings)",
     "d": "dagster CLI, whole process",
     "d0": "dagster CLI, tiny day (overhead)",
+    "imp": "`python -c \"import dagster\"` (the floor of any Dagster process)",
 }
 
 
@@ -194,7 +198,7 @@ def measure_size(settings: Settings, rows: int, log) -> dict:
     data_dir = landed(settings.cache, rows, [DAY])
     names = [c for c in ("a", "b", "c", "d") if c in settings.contenders]
     if "d" in names and rows == settings.sizes[0]:
-        names.append("d0")
+        names += ["d0", "imp"]
     tiny = landed(settings.cache, TINY_ROWS, [DAY]) if "d0" in names else None
     repeats = settings.repeats_large if rows >= LARGE else settings.repeats
     samples: dict[str, list[Sample]] = {n: [] for n in names}
@@ -203,7 +207,10 @@ def measure_size(settings: Settings, rows: int, log) -> dict:
         out = Path(out)
 
         def once(name: str, timed: bool) -> None:
-            if name in ("d", "d0"):
+            if name == "imp":
+                wall, rss, _ = run_process([sys.executable, "-c", "import dagster"])
+                sample = Sample(wall, wall, rss)
+            elif name in ("d", "d0"):
                 sample, work = dagster_cli(settings.cache, tiny if name == "d0" else data_dir, DAY)
                 report = work / "reports" / DAY.isoformat() / "agent_performance_summary.csv"
                 if name == "d" and (out / "a" / DAY.isoformat()).exists():
@@ -316,7 +323,7 @@ def main() -> int:
     def log(text: str) -> None:
         print(f"[{time.time() - started:6.0f} s] {text}", flush=True)
 
-    results: dict = {"sizes": [], "skipped": [], "backfill": None, "profile": None}
+    results: dict = {"sizes": [], "skipped": [], "backfill": None, "profile": None, "steps": None}
     for rows in settings.sizes:
         if rows >= LARGE and mem_available() < rows * BYTES_PER_ROW_NEEDED:
             results["skipped"].append(
@@ -327,6 +334,12 @@ def main() -> int:
             continue
         log(f"size {label(rows)}")
         results["sizes"].append(measure_size(settings, rows, log))
+    if "d" in settings.contenders and STEPS_ROWS in [s["rows"] for s in results["sizes"]]:
+        from benchmarks.steps import cli_day
+
+        log(f"a CLI day's steps at {label(STEPS_ROWS)}")
+        day_data = landed(settings.cache, STEPS_ROWS, [DAY])
+        results["steps"] = cli_day(settings.cache, day_data, DAY)
     if "f" in settings.contenders:
         from benchmarks.cluster_processes import unreachable_servers
 

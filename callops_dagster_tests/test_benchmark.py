@@ -211,5 +211,32 @@ def test_tiny_benchmark_run_writes_the_results_table(tmp_path):
     for row in ("| 2k | a: transform chain", "| 2k | b: DuckDB SQL", "| 2k | c: read floor"):
         assert row in text
     assert "2k: b summary = a summary yes" in text
-    assert "| a/b <= 1 at 1M | n/a | not measured |" in text
+    assert "| transform chain / DuckDB (a/b) <= 1.0 at 1M | n/a | not measured |" in text
     assert (tmp_path / "cache" / "calls-2k" / "landing" / DAY.isoformat() / "call_logs.csv").is_file()
+
+
+def test_the_report_shows_a_days_steps_the_tiny_day_ratio_and_the_cli_days_memory(tmp_path):
+    """RESULTS.md from saved results: the per-step table, d0 against a bare `import dagster`
+    (paired by round) and the CLI day's peak RSS over its file's size, each judged."""
+    from benchmarks.report import render
+    from benchmarks.run import Sample, Settings
+
+    def samples(*seconds: float, rss: int = 100 * 2**20) -> list:
+        return [Sample(s, s, rss) for s in seconds]
+
+    size = {"rows": 5_000_000, "file_bytes": 400 * 2**20, "repeats": 2, "checks": {}, "quality": None,
+            "samples": {"b": samples(10.0, 20.0), "d": samples(30.0, 40.0, rss=1600 * 2**20),
+                        "d0": samples(3.0, 2.0), "imp": samples(1.0, 1.0)}}
+    steps = {"wall": 12.0, "run_seconds": 10.0, "events": 234,
+             "steps": {"validate_call_logs": 4.0, "raw_call_logs": 2.5}}
+    results = {"sizes": [size], "skipped": [], "backfill": None, "profile": None, "steps": steps, "elapsed": 60.0}
+    text = render(Settings(sizes=[5_000_000], out=tmp_path / "R.md", cache=tmp_path), results)
+
+    assert "| validate_call_logs | 4.00 | 40% |" in text
+    assert "| raw_call_logs | 2.50 | 25% |" in text
+    assert "wrote 234 event-log rows" in text
+    # d0/imp per round: 3/1 and 2/1 -> median 2.5, met at <= 2.5.
+    assert '| a 1k-row CLI day / `python -c "import dagster"` (d0/imp) <= 2.5 | 2.50 | **met** |' in text
+    # d/b per round: 30/10 and 40/20 -> median 2.5: over 1.5 at 5M.
+    assert "| whole CLI day / DuckDB (d/b) <= 1.5 at 5M | 2.50 | **missed** |" in text
+    assert "| peak RSS of the CLI day / call_logs size <= 5 at 5M | 4.00 | **met** |" in text

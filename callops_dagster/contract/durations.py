@@ -46,8 +46,11 @@ def exact_seconds(text: pd.Series, unit: str = MINUTES) -> pd.Series:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     values = values.cast(pa.string())
-    fraction = pc.extract_regex(values, r"\.(?P<f>[0-9]+)$").field("f")
-    scale = int(pc.max(pc.utf8_length(fraction)).as_py() or 0) if len(values) else 0
+    # The values are plain decimals (``valid_durations``) or missing: the fraction is what
+    # follows the one ".", and a value's length in bytes is its length in characters.
+    point = pc.find_substring(values, ".")
+    fraction = pc.if_else(pc.greater_equal(point, 0), pc.subtract(pc.subtract(pc.binary_length(values), point), 1), 0)
+    scale = int(pc.max(fraction).as_py() or 0) if len(values) else 0
     digits = int(pc.max(pc.utf8_length(values)).as_py() or 1) if len(values) else 1
     kind = pa.decimal128(38, scale) if digits + 12 <= 38 else pa.decimal256(76, scale)
     factor = SECONDS_PER_UNIT[unit]
