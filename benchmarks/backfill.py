@@ -16,11 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+from callops_dagster.platform.home import INSTANCE_YAML as PROJECT_INSTANCE
+
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
-INSTANCE_YAML = """\
-telemetry:
-  enabled: false
+# The instance as callops makes one (telemetry off, the project's SQLite storage), with a queue.
+QUEUED_YAML = PROJECT_INSTANCE + """\
 run_coordinator:
   module: dagster._core.run_coordinator
   class: QueuedRunCoordinator
@@ -31,10 +32,11 @@ run_coordinator:
 
 
 def dagster_env(data_dir: Path, dagster_home: Path, instance_yaml: str | None = None) -> dict[str, str]:
-    """Environment for a ``dagster`` process: this data dir, a fresh home, telemetry off."""
+    """Environment for a ``dagster`` process: this data dir, a fresh home holding the instance
+    as callops makes one (``platform/home.INSTANCE_YAML``: telemetry off, the project's storage)."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text(
-        instance_yaml or "telemetry:\n  enabled: false\n", encoding="utf-8"
+        instance_yaml or PROJECT_INSTANCE, encoding="utf-8"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLOPS_")}
     env.update(
@@ -73,7 +75,7 @@ def run_backfill(days: list[str], data_dir: Path, workdir: Path, concurrency: in
                  timeout: float = 3600) -> dict[str, float]:
     """Backfill ``days`` through the daemon; return seconds, days per minute and failed runs."""
     home = workdir / f"dagster_home_c{concurrency}"
-    env = dagster_env(data_dir, home, INSTANCE_YAML.format(concurrency=concurrency))
+    env = dagster_env(data_dir, home, QUEUED_YAML.format(concurrency=concurrency))
     _runs(home)  # creates the instance's SQLite tables before two processes race to do it
     log = open(workdir / f"daemon_c{concurrency}.log", "wb")
     daemon = subprocess.Popen(

@@ -50,6 +50,7 @@ from callops_dagster.ingest.intake import (
 )
 from callops_dagster.landing.folder import landed_days
 from callops_dagster.landing.watch import scan_landing
+from callops_dagster.platform.home import INSTANCE_YAML
 from callops_dagster.platform.storage import (
     StorageError,
     cause,
@@ -62,7 +63,7 @@ from callops_dagster.platform.storage import (
 
 LOG = logging.getLogger("callops")
 LANDED = {"land": "landed", "keep": "already landed with the same files", "replace": "replaced"}
-TELEMETRY_OFF = "# Created by callops: this data dir's Dagster instance.\ntelemetry:\n  enabled: false\n"
+INSTANCE_FILE = "# Created by callops: this data dir's Dagster instance.\n" + INSTANCE_YAML
 
 
 class Refusal(click.ClickException):
@@ -139,8 +140,8 @@ def data_dir_of(option: str | None) -> Path | UPath:
 
 
 def use_instance(root: Path | UPath) -> Path:
-    """``DAGSTER_HOME`` when set, else ``<root>/.dagster_home``; created (telemetry off) when
-    missing. A data dir on object storage has no local folder for it: ``DAGSTER_HOME`` is needed."""
+    """``DAGSTER_HOME`` when set, else ``<root>/.dagster_home``; created (telemetry off, the
+    project's SQLite storage: platform/instance.py) when missing. A data dir on object storage has no local folder for it: ``DAGSTER_HOME`` is needed."""
     home = os.environ.get("DAGSTER_HOME", "").strip()
     if not home and not is_local(root):
         raise Refusal(f"the data dir {root} is on object storage: set DAGSTER_HOME to the Dagster instance's folder")
@@ -148,7 +149,7 @@ def use_instance(root: Path | UPath) -> Path:
     path = Path(home).expanduser().resolve() if home else Path(root) / ".dagster_home"
     path.mkdir(parents=True, exist_ok=True)
     if not (path / "dagster.yaml").exists():
-        (path / "dagster.yaml").write_text(TELEMETRY_OFF, encoding="utf-8")
+        (path / "dagster.yaml").write_text(INSTANCE_FILE, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(path)
     LOG.debug(f"Dagster instance: {path} ({source})")
     return path

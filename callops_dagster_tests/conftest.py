@@ -32,6 +32,7 @@ from callops_dagster_tests.helpers import (
 scrub_environ(os.environ)
 
 from callops_dagster.definitions import defs  # noqa: E402
+from callops_dagster.platform.home import INSTANCE_YAML
 from callops_dagster.platform.resources import CallopsConfig, WarehouseIOManager
 from callops_dagster.delivery.resources import SlackResource
 
@@ -338,9 +339,9 @@ def dagster_day_args(day: str) -> list[str]:
 
 
 def cli_env(data_dir: Path, dagster_home: Path, **extra: str) -> dict[str, str]:
-    """Environment for a ``dagster`` subprocess: this data dir, a temp DAGSTER_HOME with
-    telemetry off, and no inherited CALLOPS_* settings or Slack webhook (only ``extra`` ones)."""
+    """Environment for a ``dagster`` subprocess: this data dir, a temp DAGSTER_HOME as callops
+    makes one (telemetry off, the project's SQLite storage), and no inherited CALLOPS_* settings or Slack webhook (only ``extra`` ones)."""
     dagster_home = Path(dagster_home)
     dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    (dagster_home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
     return subprocess_env(CALLOPS_DATA_DIR=str(data_dir), DAGSTER_HOME=str(dagster_home), **extra)

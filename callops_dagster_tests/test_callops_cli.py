@@ -145,7 +145,8 @@ def test_renamed_sample_files_land_run_and_print_reports_message_and_checks(stor
         assert f"  {name}: " in out
     assert f"Reports in {reports_dir(data, DAY)}/:" in out
     assert story["reports"]["slack_message.txt"].decode() in out  # the message, as written
-    assert (data / ".dagster_home" / "dagster.yaml").read_text().endswith("telemetry:\n  enabled: false\n")
+    made = (data / ".dagster_home" / "dagster.yaml").read_text()
+    assert "telemetry:\n  enabled: false\n" in made and "class: CallopsSqliteStorage" in made
     assert ("Checks that warned or failed" in out) != ("No check warned or failed" in out)
 
 

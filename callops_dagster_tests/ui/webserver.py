@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from callops_dagster.platform.home import INSTANCE_YAML
 from callops_dagster_tests.conftest import cli_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -101,9 +102,7 @@ def start_dagster_dev(root: Path, data_dir: Path) -> Webserver:
     """Start `dagster dev` and wait until the code location has loaded."""
     home = root / "dagster_home"
     env = cli_env(data_dir, home)
-    (home / "dagster.yaml").write_text(
-        "telemetry:\n  enabled: false\nnux:\n  enabled: false\n", encoding="utf-8"
-    )
+    (home / "dagster.yaml").write_text(INSTANCE_YAML + "nux:\n  enabled: false\n", encoding="utf-8")
     port = free_port()
     log_path = root / "dagster_dev.log"
     with open(log_path, "wb") as log:
