@@ -6,7 +6,9 @@ run's database and in the index), and on this 2-core machine an event cost 3.5-9
 against 1.5 ms over a kept connection (benchmarks/RESULTS.md). ``CallopsSqliteStorage`` is the
 stock ``DagsterSqliteStorage`` (same folders, same files, same schema: an instance made before
 reads the same history) whose event log keeps one engine per database it writes, the few most
-recently used, for the life of the process.
+recently used, for the life of the process, and commits without waiting for the disk in WAL
+mode (``synchronous=NORMAL``: never a corrupt database, nothing lost when a process is killed;
+a power cut may lose the last events). Together: ~0.6 ms an event instead of 3.5-9.
 
 ``callops`` writes ``platform/home.INSTANCE_YAML`` into a new instance folder, and the
 Makefile's ``.dagster_home/dagster.yaml`` holds the same storage block (docs/operations.md).
@@ -23,6 +25,7 @@ from dagster._config import StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
+import sqlalchemy
 from sqlalchemy.engine import Connection, Engine
 
 # Databases whose engines stay open: the index and the runs being written or read. A webserver
@@ -30,6 +33,20 @@ from sqlalchemy.engine import Connection, Engine
 KEPT_ENGINES = 8
 SQLITE_BUSY_TIMEOUT_SECONDS = 30  # as Dagster's own SQLite storages wait for a locked database
 
+
+
+def _commit_without_fsync_in_wal(connection, _record) -> None:
+    """``synchronous=NORMAL`` on a connection to a database in WAL mode (Dagster creates every
+    event-log database so): a commit no longer waits for the disk (2.8 -> 0.5-0.8 ms an event
+    here). SQLite's guarantee in WAL mode: the database is never corrupted, and a committed
+    event survives the process being killed; only a power cut or an OS crash may lose the last
+    events written before it. A database in another journal mode keeps Dagster's setting."""
+    cursor = connection.cursor()
+    try:
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
 
 
 class KeptConnectionsSqliteEventLogStorage(SqliteEventLogStorage):
@@ -48,6 +65,7 @@ class KeptConnectionsSqliteEventLogStorage(SqliteEventLogStorage):
                 engine = create_engine(
                     self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
                 )
+                sqlalchemy.event.listen(engine, "connect", _commit_without_fsync_in_wal)
             self._engines[shard] = engine
             while len(self._engines) > KEPT_ENGINES:
                 self._engines.popitem(last=False)[1].dispose()
@@ -58,7 +76,8 @@ class KeptConnectionsSqliteEventLogStorage(SqliteEventLogStorage):
         with self._db_lock:
             engine = self._engine(shard)
             if shard not in self._initialized_dbs:
-                self._initdb(engine)
+                self._initdb(engine)  # creates the database in WAL mode when it is new
+                engine.dispose()  # so the kept connections are opened on the database as it now is
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
