@@ -9,6 +9,7 @@ process (the job's ``in_process_executor``). The backfill is submitted with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -47,21 +48,32 @@ def dagster_env(data_dir: Path, dagster_home: Path, instance_yaml: str | None = 
     return env
 
 
-def _runs(dagster_home: Path) -> list:
+@contextlib.contextmanager
+def open_instance(dagster_home: Path):
+    """The instance in ``dagster_home``, from this process (its dagster.yaml reads DAGSTER_HOME)."""
     import dagster as dg
-    from dagster._core.instance.ref import InstanceRef
 
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    try:
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            yield instance
+    finally:
+        if before is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = before
+
+
+def _runs(dagster_home: Path) -> list:
+    with open_instance(dagster_home) as instance:
         return list(instance.get_run_records())
 
 
 def _wait_for_daemon(dagster_home: Path, daemon: subprocess.Popen, timeout: float = 120) -> None:
     """Until the daemon's first heartbeat is in the instance (it is then dequeuing)."""
-    import dagster as dg
-    from dagster._core.instance.ref import InstanceRef
-
     deadline = time.monotonic() + timeout
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+    with open_instance(dagster_home) as instance:
         while time.monotonic() < deadline:
             if daemon.poll() is not None:
                 raise RuntimeError("dagster-daemon exited before it started")

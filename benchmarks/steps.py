@@ -19,10 +19,9 @@ from pathlib import Path
 
 def step_times(dagster_home: Path) -> dict:
     """The newest run's step times (seconds, by step key), run time and event count."""
-    import dagster as dg
-    from dagster._core.instance.ref import InstanceRef
+    from benchmarks.backfill import open_instance
 
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+    with open_instance(dagster_home) as instance:
         record = next(iter(instance.get_run_records(limit=1)))
         run = record.dagster_run
         stats = instance.get_run_step_stats(run.run_id)
