@@ -27,6 +27,7 @@ from callops_dagster_tests.conftest import (
     warehouse_file,
     write_day,
 )
+from callops_dagster_tests.test_compliance_rules import reference_frequency  # the computation before loan_contacts
 
 ASSIGNMENT = TESTS_DIR / "fixtures" / "assignment-2025-04-28" / "landing"
 DAY = "2025-04-28"
@@ -152,8 +153,6 @@ def week_calls(n: int, day: str) -> list[list[str]]:
 
 
 def test_a_full_window_read_from_loan_contacts_gives_the_csv_of_the_call_tables(tmp_path):
-    from callops_dagster_tests.test_compliance_rules import reference_frequency
-
     data_dir = tmp_path / "data"
     for n, day in enumerate(WINDOW_DAYS):
         write_day(data_dir, day, calls=week_calls(n, day))
