@@ -1,20 +1,25 @@
 """Layer 2: the compliance assets through ``dg.materialize``, over one and several landed days.
 
 The brief's sample day: 283 of its 500 calls are outside 08:00-19:00 and 176 come before the
-agent's login. Several days: the seven-day window reads the days that exist and names the
-others; a loan called on three days adds up across them.
+agent's login. Several days: the seven-day window reads the days' loan_contacts that exist and
+names the others; a loan called on three days adds up across them; a full window gives the CSV
+the computation over the seven call tables gave.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import shutil
 
 import pandas as pd
 import pytest
 
+from callops_dagster.compliance.rules import FREQUENCY_NUMERIC
+from callops_dagster.report.publish import csv_text
 from callops_dagster_tests.conftest import (
     TESTS_DIR,
+    asset_metadata,
     check_eval,
     ephemeral_instance,
     materialize_day,
@@ -22,6 +27,7 @@ from callops_dagster_tests.conftest import (
     warehouse_file,
     write_day,
 )
+from callops_dagster_tests.test_compliance_rules import reference_frequency  # the computation before loan_contacts
 
 ASSIGNMENT = TESTS_DIR / "fixtures" / "assignment-2025-04-28" / "landing"
 DAY = "2025-04-28"
@@ -79,8 +85,6 @@ def test_sample_day_picture_is_published_and_shown(assignment_run):
     data_dir, result = assignment_run
     png = (reports_dir(data_dir, DAY) / "agent_summary.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) < 100_000
-    from callops_dagster_tests.conftest import asset_metadata
-
     assert asset_metadata(result, "slack_summary")["agent_summary"].startswith("![Agents on 2025-04-28](data:image/png;base64,")
 
 
@@ -129,3 +133,46 @@ def test_configured_hours_and_limit_are_used(tmp_path):
     message = (reports_dir(data_dir, DAY) / "slack_message.txt").read_text(encoding="utf-8").splitlines()
     assert message[5] == "Compliance: 0 calls outside 07:00-20:00 (0% of calls); 1 loans over 2 attempts in 7 days"
     assert check_eval(result, "agent_compliance", "calls_within_hours").passed
+
+
+# The day's calls and the tables the validated call_logs are written with (the day before only
+# needs its loan_contacts: the window reads nothing else).
+WINDOW_DAYS = [(dt.date(2025, 4, 22) + dt.timedelta(days=n)).isoformat() for n in range(7)]
+UP_TO_LOAN_CONTACTS = ["raw_call_logs", "call_logs", "call_logs_rejected", "loan_contacts"]
+
+
+def week_calls(n: int, day: str) -> list[list[str]]:
+    """Day ``n`` of the week: loans L0-L5 of two orgs by three agents, some calls without a
+    loan or a time, fractions of a second; L1 of ORG1 called every day."""
+    rows = []
+    for i in range(6 + 3 * n):
+        loan = f"L{(i * (n + 1)) % 6}" if i % 5 else ""
+        created = "" if (i + n) % 9 == 0 else f"{day} {8 + i % 11:02d}:{(7 * i) % 60:02d}:{i % 60:02d}.{n}5"
+        rows.append([f"{day}-C{i}", f"A{1 + (i + n) % 3}", f"ORG{1 + i % 2}", loan, "completed", "5", created, day])
+    return rows + [[f"{day}-L1", "A1", "ORG1", "L1", "failed", "1", f"{day} 12:00:00", day]]
+
+
+def test_a_full_window_read_from_loan_contacts_gives_the_csv_of_the_call_tables(tmp_path):
+    data_dir = tmp_path / "data"
+    for n, day in enumerate(WINDOW_DAYS):
+        write_day(data_dir, day, calls=week_calls(n, day))
+    instance = ephemeral_instance()
+    try:
+        for day in WINDOW_DAYS[:-1]:
+            assert materialize_day(data_dir, day, instance, selection=UP_TO_LOAN_CONTACTS).success
+        result = materialize_day(data_dir, DAY, instance)
+    finally:
+        instance.dispose()
+    assert result.success
+    window = check_eval(result, "loan_contact_frequency", "contact_window_complete")
+    assert window.passed and window.metadata["missing"].value == "none"
+    assert asset_metadata(result, "loan_contact_frequency")["window_days_used"] == 7
+    calls = pd.concat([pd.read_parquet(warehouse_file(data_dir, "call_logs", d)) for d in WINDOW_DAYS], ignore_index=True)
+    expected = csv_text(reference_frequency(calls, dt.date.fromisoformat(DAY), 7), numeric=FREQUENCY_NUMERIC)
+    published = (reports_dir(data_dir, DAY) / "loan_contact_frequency.csv").read_text(encoding="utf-8")
+    assert published == expected
+    rows = {(r["org_id"], r["installment_id"]): r for r in read_rows(reports_dir(data_dir, DAY) / "loan_contact_frequency.csv")}
+    assert rows[("ORG1", "L1")]["days_called_7d"] == "7"
+    assert any(r["over_limit"] == "1" for r in rows.values())
+    contacts = pd.read_parquet(warehouse_file(data_dir, "loan_contacts", DAY))
+    assert len(contacts) < len(pd.read_parquet(warehouse_file(data_dir, "call_logs", DAY)))

@@ -2,7 +2,9 @@
 
 One behaviour of ``shared/spec/contact-compliance.md`` per test: the window's edges, unknown
 times, calls before the login, the seven-day loan window, week boundaries and the change
-against the previous week.
+against the previous week. The loan window is computed from each day's ``loan_contacts``; the
+computation it replaced (over the window's call tables, one strftime per loan) is kept here as
+the reference it must equal.
 """
 
 from __future__ import annotations
@@ -10,18 +12,26 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from callops_dagster.compliance.rules import (
     AGENT_COMPLIANCE_COLUMNS,
     LOAN_FREQUENCY_COLUMNS,
     CallingHours,
     agent_compliance,
+    LOAN_CONTACT_COLUMNS,
+    STAMP_FORMAT,
     compliance_line,
+    formatted_times,
     loan_contact_frequency,
+    loan_contacts,
     window_days,
 )
+from callops_dagster.report.publish import csv_text
 from callops_dagster.compliance.weekly import (
     WEEKLY_COLUMNS,
     agent_weekly_summary,
@@ -164,44 +174,182 @@ def window_calls(per_day: dict[int, int], loan: str = "L1") -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def frequency(calls: pd.DataFrame, max_attempts: int = 7) -> pd.DataFrame:
+    """The window's figures as the assets compute them: each call table's loan_contacts."""
+    return loan_contact_frequency(loan_contacts(calls), DAY, max_attempts)
+
+
 def test_window_is_the_seven_days_ending_on_the_day():
     days = window_days(DAY)
     assert (days[0], days[-1], len(days)) == (dt.date(2025, 4, 22), DAY, 7)
 
 
 def test_a_loan_called_eight_times_in_seven_days_is_over_the_limit():
-    out = loan_contact_frequency(window_calls({6: 2, 3: 3, 0: 3}), DAY, 7)
+    out = frequency(window_calls({6: 2, 3: 3, 0: 3}))
     row = out.iloc[0]
     assert (row["attempts_7d"], row["days_called_7d"], row["agents_7d"], row["over_limit"]) == (8, 3, 1, 1)
     assert row["last_called_at"] == "2025-04-28 10:02:00"
 
 
 def test_seven_attempts_are_not_over_the_limit():
-    assert loan_contact_frequency(window_calls({5: 4, 0: 3}), DAY, 7)["over_limit"].tolist() == [0]
+    assert frequency(window_calls({5: 4, 0: 3}))["over_limit"].tolist() == [0]
 
 
 def test_only_loans_called_on_the_day_are_listed():
     calls = pd.concat([window_calls({2: 5}, loan="L9"), window_calls({0: 1}, loan="L1")])
-    assert loan_contact_frequency(calls, DAY, 7)["installment_id"].tolist() == ["L1"]
+    assert frequency(calls)["installment_id"].tolist() == ["L1"]
 
 
 def test_calls_without_a_loan_are_no_loan():
     calls = window_calls({0: 2}, loan="")
-    assert loan_contact_frequency(calls, DAY, 7).empty
+    assert frequency(calls).empty
 
 
 def test_the_same_installment_in_two_orgs_is_two_loans_and_rows_are_sorted():
     calls = pd.concat([window_calls({0: 1}, loan="L1"), window_calls({0: 2}, loan="L2"),
                        window_calls({0: 1}, loan="L1").assign(org_id="O0")])
-    out = loan_contact_frequency(calls, DAY, 7)
+    out = frequency(calls)
     assert list(out.columns) == list(LOAN_FREQUENCY_COLUMNS)
     assert list(zip(out["org_id"], out["installment_id"])) == [("O1", "L2"), ("O0", "L1"), ("O1", "L1")]
 
 
 def test_missing_days_simply_add_no_attempts():
     # The asset reads only the days that exist; the window's figures are over those.
-    out = loan_contact_frequency(window_calls({6: 4, 0: 4}), DAY, 7)
+    out = frequency(window_calls({6: 4, 0: 4}))
     assert out["attempts_7d"].tolist() == [8]
+
+
+# --- loan_contacts: a day's calls per loan and agent, and the window over them ----------------
+
+
+def reference_frequency(window_calls: pd.DataFrame, day: dt.date, max_attempts: int) -> pd.DataFrame:
+    """The computation before loan_contacts, verbatim: over the window's call tables, one
+    ``pd.Timestamp.strftime`` per loan."""
+
+    def stamp(value: object) -> str:
+        return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M:%S")
+
+    key = ["org_id", "installment_id"]
+    loans = window_calls.loc[window_calls["installment_id"].fillna("").ne("")]
+    today = loans.loc[loans["call_date"] == day.isoformat(), key].drop_duplicates()
+    called = loans.merge(today, on=key, how="inner")
+    out = called.groupby(key, sort=False).agg(
+        attempts_7d=("call_id", "size"),
+        days_called_7d=("call_date", "nunique"),
+        agents_7d=("agent_id", "nunique"),
+        last=("created_ts", "max"),
+    ).reset_index()
+    out["last_called_at"] = pd.Series([stamp(v) for v in out["last"]], index=out.index, dtype="str")
+    out["over_limit"] = (out["attempts_7d"] > max_attempts).astype("int64")
+    for column in ("attempts_7d", "days_called_7d", "agents_7d"):
+        out[column] = out[column].astype("int64")
+    out = out.sort_values(
+        ["attempts_7d", "org_id", "installment_id"], ascending=[False, True, True], kind="stable", ignore_index=True
+    )
+    return out.loc[:, list(LOAN_FREQUENCY_COLUMNS)]
+
+
+def test_loan_contacts_has_one_row_per_loan_and_agent_with_attempts_and_last_call():
+    calls = calls_frame([
+        ("A1", "2025-04-28 10:00:00", "L1"), ("A1", "2025-04-28 11:30:00.5", "L1"), ("A2", None, "L1"),
+        ("A2", "2025-04-28 09:00:00", "L2"), ("A1", "2025-04-28 12:00:00", ""), ("A1", "2025-04-28 12:00:00", None),
+    ])
+    out = loan_contacts(calls)
+    assert list(out.columns) == list(LOAN_CONTACT_COLUMNS)
+    assert out.drop(columns="last_created_ts").values.tolist() == [
+        ["2025-04-28", "O1", "L1", "A1", 2], ["2025-04-28", "O1", "L1", "A2", 1], ["2025-04-28", "O1", "L2", "A2", 1],
+    ]
+    assert out["last_created_ts"].tolist()[0] == pd.Timestamp("2025-04-28 11:30:00.5")
+    assert pd.isna(out["last_created_ts"].iloc[1])  # its only call has no time
+    assert out["attempts"].dtype == "int64"
+
+
+def test_loan_contacts_of_several_days_together_are_each_days_table():
+    calls = window_calls({3: 2, 1: 1, 0: 3})
+    days = [loan_contacts(part) for _, part in calls.groupby("call_date")]
+    together = pd.concat(days, ignore_index=True).sort_values(list(LOAN_CONTACT_COLUMNS[:4]), ignore_index=True)
+    pd.testing.assert_frame_equal(loan_contacts(calls), together)
+
+
+def test_a_call_without_an_agent_still_counts_as_an_attempt():
+    calls = window_calls({0: 2})
+    calls.loc[0, "agent_id"] = None
+    out = frequency(calls)
+    assert (out.loc[0, "attempts_7d"], out.loc[0, "agents_7d"]) == (2, 1)
+    pd.testing.assert_frame_equal(out, reference_frequency(calls, DAY, 7))
+
+
+WINDOW_CALL = st.tuples(
+    st.integers(0, 6),  # days before DAY
+    st.sampled_from(["O1", "O2"]),
+    st.sampled_from(["L1", "L2", "L3", "", None]),
+    st.sampled_from(["A1", "A2", "A3"]),
+    st.one_of(st.none(), st.integers(0, 86_400 * 1_000_000 - 1)),  # microseconds into the day
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(WINDOW_CALL, max_size=40), max_attempts=st.integers(1, 4))
+def test_window_over_loan_contacts_equals_the_window_over_the_calls(rows, max_attempts):
+    calls = pd.DataFrame(
+        {
+            "call_id": [f"C{i}" for i in range(len(rows))],
+            "org_id": pd.Series([r[1] for r in rows], dtype="str"),
+            "agent_id": pd.Series([r[3] for r in rows], dtype="str"),
+            "installment_id": pd.Series([r[2] for r in rows], dtype="str"),
+            "created_ts": pd.Series(
+                [pd.Timestamp(DAY - dt.timedelta(days=r[0])) + pd.Timedelta(microseconds=r[4])
+                 if r[4] is not None else pd.NaT for r in rows], dtype="datetime64[us]"),
+            "call_date": pd.Series([(DAY - dt.timedelta(days=r[0])).isoformat() for r in rows], dtype="str"),
+        }
+    )
+    # as the asset reads them: each day's table, written on its own day
+    contacts = pd.concat([loan_contacts(day) for _, day in calls.groupby("call_date")] or [loan_contacts(calls)],
+                         ignore_index=True)
+    out = loan_contact_frequency(contacts, DAY, max_attempts)
+    expected = reference_frequency(calls, DAY, max_attempts)
+    pd.testing.assert_frame_equal(out, expected)
+    numeric = ("attempts_7d", "days_called_7d", "agents_7d", "over_limit")
+    assert csv_text(out, numeric=numeric) == csv_text(expected, numeric=numeric)
+
+
+# --- times as text ------------------------------------------------------------------------------
+
+
+def one_by_one(values: pd.Series, fmt: str) -> list[str]:
+    """What the reports wrote before: one pd.Timestamp.strftime per value."""
+    return ["" if pd.isna(v) else pd.Timestamp(v).strftime(fmt) for v in values]
+
+
+EDGE_TIMES = [
+    "2025-04-28T00:00:00", "2025-04-28T23:59:59.999999", "NaT", "2025-04-28T10:00:00.000001",
+    "1969-12-31T23:59:59.5", "1970-01-01T00:00:00", "0999-01-02T03:04:05.5", "0001-01-01T00:00:00",
+    "9999-12-31T23:59:59.999999", "2024-02-29T12:30:45",
+]
+
+
+@pytest.mark.parametrize("fmt", [STAMP_FORMAT, "%H:%M:%S"])
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+def test_times_are_written_as_one_strftime_per_value_wrote_them(fmt, unit):
+    values = pd.Series(np.array(EDGE_TIMES, dtype=f"datetime64[{unit}]"), index=range(10, 20))
+    out = formatted_times(values, fmt)
+    assert out.tolist() == one_by_one(values, fmt)
+    assert out.dtype == "str" and list(out.index) == list(values.index)
+
+
+def test_a_year_below_1000_is_written_as_python_writes_it():
+    values = pd.Series(np.array(["0999-01-02T03:04:05", "NaT"], dtype="datetime64[us]"))
+    assert formatted_times(values, STAMP_FORMAT).tolist() == ["999-01-02 03:04:05", ""]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [pd.Series([], dtype="datetime64[us]"), pd.Series([pd.NaT, pd.NaT], dtype="datetime64[us]"),
+     pd.Series([], dtype="object"), pd.Series([None, pd.Timestamp("2025-04-28 10:00:01.5")], dtype="object")],
+    ids=["empty", "all-missing", "empty-object", "object"],
+)
+def test_empty_missing_and_object_columns(values):
+    assert formatted_times(values, STAMP_FORMAT).tolist() == one_by_one(values, STAMP_FORMAT)
 
 
 # --- the message line -------------------------------------------------------------------------

@@ -34,6 +34,7 @@ GROUPS = {
     "agent_performance_summary": "reporting",
     "slack_summary": "reporting",
     "agent_compliance": "compliance",
+    "loan_contacts": "compliance",
     "loan_contact_frequency": "compliance",
     "agent_weekly_summary": "weekly",  # weekly partitions, its own job: test_weekly.py
 }

@@ -30,6 +30,14 @@ AGENT_COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "first_call_at",
     "last_call_at",
 )
+LOAN_CONTACT_COLUMNS: tuple[str, ...] = (
+    "call_date",
+    "org_id",
+    "installment_id",
+    "agent_id",
+    "attempts",
+    "last_created_ts",
+)
 LOAN_FREQUENCY_COLUMNS: tuple[str, ...] = (
     "org_id",
     "installment_id",
@@ -42,14 +50,32 @@ LOAN_FREQUENCY_COLUMNS: tuple[str, ...] = (
 WINDOW_DAYS = 7
 AGENT_KEY = ["call_date", "org_id", "agent_id"]
 LOAN_KEY = ["org_id", "installment_id"]
+CONTACT_KEY = ["call_date", *LOAN_KEY, "agent_id"]
 
 
-def _clock(value: object) -> str:
-    return "" if pd.isna(value) else pd.Timestamp(value).strftime("%H:%M:%S")
+CLOCK_FORMAT = "%H:%M:%S"
+STAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def _stamp(value: object) -> str:
-    return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M:%S")
+def _formatted_one(value: object, fmt: str) -> str:
+    return "" if pd.isna(value) else pd.Timestamp(value).strftime(fmt)
+
+
+def formatted_times(values: pd.Series, fmt: str) -> pd.Series:
+    """Each date-time as ``fmt`` writes it, fractions of a second cut, ``""`` when missing:
+    what ``pd.Timestamp(v).strftime(fmt)`` writes, vectorised (``Series.dt.strftime``).
+
+    Python's strftime writes a year below 1000 without leading zeros (``999-01-02``) where
+    pandas pads it (``0999-01-02``): those few values, and a column that is not datetime64
+    (an empty object column), are written one by one as before.
+    """
+    if not pd.api.types.is_datetime64_dtype(values.dtype):
+        return pd.Series([_formatted_one(v, fmt) for v in values], index=values.index, dtype="str")
+    text = values.dt.strftime(fmt).fillna("").astype("str")
+    early = (values.dt.year < 1000).fillna(False).astype(bool)
+    if early.any():
+        text.loc[early] = [_formatted_one(v, fmt) for v in values.loc[early]]
+    return text
 
 
 def agent_compliance(
@@ -84,8 +110,8 @@ def agent_compliance(
     )
     for column in ("calls_outside_hours", "calls_unknown_time", "calls_before_login"):
         out[column] = out[column].fillna(0).astype("int64")
-    out["first_call_at"] = pd.Series([_clock(v) for v in out["first"]], index=out.index, dtype="str")
-    out["last_call_at"] = pd.Series([_clock(v) for v in out["last"]], index=out.index, dtype="str")
+    out["first_call_at"] = formatted_times(out["first"], CLOCK_FORMAT)
+    out["last_call_at"] = formatted_times(out["last"], CLOCK_FORMAT)
     return out.loc[:, list(AGENT_COMPLIANCE_COLUMNS)]
 
 
@@ -94,21 +120,46 @@ def window_days(day: dt.date) -> list[dt.date]:
     return [day - dt.timedelta(days=offset) for offset in range(WINDOW_DAYS - 1, -1, -1)]
 
 
-def loan_contact_frequency(window_calls: pd.DataFrame, day: dt.date, max_attempts: int) -> pd.DataFrame:
+def loan_contacts(calls: pd.DataFrame) -> pd.DataFrame:
+    """A day's kept calls to loans, one row per (call_date, org_id, installment_id, agent_id)
+    with a non-empty installment_id: ``attempts`` (its calls) and ``last_created_ts`` (the
+    latest parseable created_ts; NaT when none). Sorted by that key.
+
+    All that ``loan_contact_frequency`` needs of a day: the window reads seven of these (about
+    a quarter of the calls' rows, six of their columns) instead of seven call tables. Rows of
+    several days (a concatenation of call tables) give the concatenation of each day's table.
+    A missing key value is a key of its own here (``dropna=False``), so no attempt is lost
+    before the window groups by loan.
+    """
+    loans = calls.loc[calls["installment_id"].fillna("").ne(""), [*CONTACT_KEY, "created_ts"]]
+    out = loans.groupby(CONTACT_KEY, sort=True, dropna=False).agg(
+        attempts=("created_ts", "size"),
+        last_created_ts=("created_ts", "max"),
+    ).reset_index()
+    out["attempts"] = out["attempts"].astype("int64")
+    return out.loc[:, list(LOAN_CONTACT_COLUMNS)]
+
+
+def loan_contact_frequency(window_contacts: pd.DataFrame, day: dt.date, max_attempts: int) -> pd.DataFrame:
     """Per loan (org_id, non-empty installment_id) called on ``day``: its attempts, days,
-    agents and last call over the kept calls of the window that exist; ``over_limit`` when
-    attempts exceed ``max_attempts``. Sorted by attempts descending, then org, loan."""
-    loans = window_calls.loc[window_calls["installment_id"].fillna("").ne("")]
-    today = loans.loc[loans["call_date"] == day.isoformat(), LOAN_KEY].drop_duplicates()
-    called = loans.merge(today, on=LOAN_KEY, how="inner")
+    agents and last call over the window's ``loan_contacts`` tables that exist (concatenated);
+    ``over_limit`` when attempts exceed ``max_attempts``. Sorted by attempts descending, then
+    org, loan.
+
+    The same figures as over the window's kept calls themselves: attempts are the sum of each
+    day's and agent's attempts, days and agents the distinct call_date and agent_id among
+    them, the last call the latest of their last calls.
+    """
+    today = window_contacts.loc[window_contacts["call_date"] == day.isoformat(), LOAN_KEY].drop_duplicates()
+    called = window_contacts.merge(today, on=LOAN_KEY, how="inner")
     grouped = called.groupby(LOAN_KEY, sort=False)
     out = grouped.agg(
-        attempts_7d=("call_id", "size"),
+        attempts_7d=("attempts", "sum"),
         days_called_7d=("call_date", "nunique"),
         agents_7d=("agent_id", "nunique"),
-        last=("created_ts", "max"),
+        last=("last_created_ts", "max"),
     ).reset_index()
-    out["last_called_at"] = pd.Series([_stamp(v) for v in out["last"]], index=out.index, dtype="str")
+    out["last_called_at"] = formatted_times(out["last"], STAMP_FORMAT)
     out["over_limit"] = (out["attempts_7d"] > max_attempts).astype("int64")
     for column in ("attempts_7d", "days_called_7d", "agents_7d"):
         out[column] = out[column].astype("int64")

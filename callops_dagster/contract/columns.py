@@ -243,17 +243,32 @@ def _agent_compliance() -> tuple[Column, ...]:
     )
 
 
-def _loan_contact_frequency() -> tuple[Column, ...]:
-    """loan_contact_frequency (compliance/rules.py): the kept calls of the seven-day window."""
+def _loan_contacts() -> tuple[Column, ...]:
+    """loan_contacts (compliance/rules.py): a day's kept calls to loans, per loan and agent."""
     call = _derived_from(CALLS)
     return (
+        call("call_date", STRING, "The partition's day."),
         call("org_id", STRING, "Organisation of the loan."),
         call("installment_id", STRING, "The loan (non-empty installment_id)."),
-        call("attempts_7d", INTEGER, "Kept calls to the loan in the seven days ending on the day.", "call_id"),
-        call("days_called_7d", INTEGER, "Distinct call dates among them.", "call_date"),
-        call("agents_7d", INTEGER, "Distinct agent_ids among them.", "agent_id"),
-        call("last_called_at", STRING, "Latest parseable created_ts in the window; empty when none.", "created_ts"),
-        call("over_limit", INTEGER, "1 when attempts_7d > CALLOPS_MAX_ATTEMPTS_7D, else 0.", "call_id"),
+        call("agent_id", STRING, "Agent who called it."),
+        call("attempts", INTEGER, "Kept calls by the agent to the loan that day.", "call_id"),
+        call("last_created_ts", TIMESTAMP, "Latest parseable created_ts of those calls; empty when none.",
+             "created_ts"),
+    )
+
+
+def _loan_contact_frequency() -> tuple[Column, ...]:
+    """loan_contact_frequency (compliance/rules.py): the loan_contacts of the seven-day window."""
+    contact = _derived_from("loan_contacts")
+    return (
+        contact("org_id", STRING, "Organisation of the loan."),
+        contact("installment_id", STRING, "The loan (non-empty installment_id)."),
+        contact("attempts_7d", INTEGER, "Kept calls to the loan in the seven days ending on the day.", "attempts"),
+        contact("days_called_7d", INTEGER, "Distinct call dates among them.", "call_date"),
+        contact("agents_7d", INTEGER, "Distinct agent_ids among them.", "agent_id"),
+        contact("last_called_at", STRING, "Latest parseable created_ts in the window; empty when none.",
+                "last_created_ts"),
+        contact("over_limit", INTEGER, "1 when attempts_7d > CALLOPS_MAX_ATTEMPTS_7D, else 0.", "attempts"),
     )
 
 
@@ -272,6 +287,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "agent_performance_summary": _summary(),
     "agent_weekly_summary": _weekly(),
     "agent_compliance": _agent_compliance(),
+    "loan_contacts": _loan_contacts(),
     "loan_contact_frequency": _loan_contact_frequency(),
 }
 

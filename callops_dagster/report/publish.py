@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from upath import UPath
 
@@ -36,15 +37,25 @@ def for_people(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> pd.DataFrame
     return spreadsheet_safe(frame, leave=numeric)
 
 
-# A field is quoted when it holds the delimiter, a quote or a line break of either kind.
+# A field is quoted when it holds the delimiter, a quote or a line break of either kind (read
+# alike by Python's re and Arrow's RE2).
 _NEEDS_QUOTES = r'[,"\r\n]'
+# Arrow joins text of one type: every field is large_string (64-bit offsets, so a whole
+# report fits in one value), and so are the separators.
+_QUOTE, _COMMA, _NEWLINE, _EMPTY = (pa.scalar(c, pa.large_string()) for c in ('"', ",", "\n", ""))
 
 
-def _csv_field(values: pd.Series) -> pd.Series:
-    """Each value as one RFC 4180 field: missing is empty, quoted only when needed."""
-    text = values.astype("string").fillna("")
-    quoted = '"' + text.str.replace('"', '""', regex=False) + '"'
-    return text.where(~text.str.contains(_NEEDS_QUOTES, regex=True), quoted)
+def _csv_field(values: pd.Series) -> pa.Array:
+    """Each value as one RFC 4180 field, as Arrow text: missing is empty, quoted only when
+    needed. The text of a value is pandas' (``astype("string")``)."""
+    text = pa.array(values.astype("string").fillna("")).cast(pa.large_string())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    needs = pc.match_substring_regex(text, _NEEDS_QUOTES)
+    if not pc.any(needs).as_py():
+        return text
+    quoted = pc.binary_join_element_wise(_QUOTE, pc.replace_substring(text, '"', '""'), _QUOTE, _EMPTY)
+    return pc.if_else(needs, quoted, text)
 
 
 def csv_text(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> str:
@@ -52,15 +63,17 @@ def csv_text(frame: pd.DataFrame, numeric: Iterable[str] = ()) -> str:
 
     Written field by field rather than by ``DataFrame.to_csv``: with LF line ends Python's csv
     writer (3.11) leaves a bare carriage return unquoted, and a spreadsheet or a CSV reader
-    then splits the row there (a name holding ``\r`` would shift every cell after it).
+    then splits the row there (a name holding ``\r`` would shift every cell after it). The
+    fields are joined by Arrow (``str.cat`` took half a second on 280k rows).
     """
     safe = for_people(frame, numeric)
-    header = ",".join(_csv_field(pd.Series(list(map(str, safe.columns)))))
+    header = ",".join(_csv_field(pd.Series(list(map(str, safe.columns)))).to_pylist())
     if safe.empty:
         return header + "\n"
     fields = [_csv_field(safe[column]) for column in safe.columns]
-    rows = fields[0].str.cat(fields[1:], sep=",") if len(fields) > 1 else fields[0]
-    return header + "\n" + "\n".join(rows.tolist()) + "\n"
+    rows = pc.binary_join_element_wise(*fields, _COMMA) if len(fields) > 1 else fields[0]
+    lines = pa.LargeListArray.from_arrays(pa.array([0, len(rows)], pa.int64()), rows)
+    return header + "\n" + pc.binary_join(lines, _NEWLINE)[0].as_py() + "\n"
 
 
 def rejected_rows_csv_text(rejected: pd.DataFrame) -> str:

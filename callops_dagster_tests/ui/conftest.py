@@ -46,7 +46,7 @@ GROUPS = {
                   "disposition_summary", "disposition_summary_rejected"},
     "joined": {"agent_day"},
     "reporting": {"rejected_rows", "agent_performance_summary", "slack_summary"},
-    "compliance": {"agent_compliance", "loan_contact_frequency"},
+    "compliance": {"agent_compliance", "loan_contacts", "loan_contact_frequency"},
     "weekly": {"agent_weekly_summary"},  # weekly partitions: not part of a day's run
 }
 ASSETS = set().union(*GROUPS.values())

@@ -25,9 +25,11 @@ EDGES = {
     ("agent_performance_summary", "slack_summary"),
     ("rejected_rows", "slack_summary"),
     # compliance: per agent-day from the summary and the kept calls and logins; the loan
-    # window from the kept calls (seven daily partitions); both published by slack_summary
+    # window from each day's loan_contacts of the kept calls (seven daily partitions); both
+    # published by slack_summary
     *(("agent_performance_summary", "agent_compliance"), ("call_logs", "agent_compliance"),
-      ("disposition_summary", "agent_compliance"), ("call_logs", "loan_contact_frequency"),
+      ("disposition_summary", "agent_compliance"), ("call_logs", "loan_contacts"),
+      ("loan_contacts", "loan_contact_frequency"),
       ("agent_compliance", "slack_summary"), ("loan_contact_frequency", "slack_summary")),
     *((s, "agent_weekly_summary") for s in ("agent_performance_summary", "call_logs", "agent_roster")),
 }
