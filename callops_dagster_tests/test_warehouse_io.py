@@ -68,3 +68,24 @@ def test_another_run_reads_the_table_from_parquet(tmp_path):
 def test_the_io_manager_writes_no_debug_lines_to_the_event_log(tmp_path):
     result = run(tmp_path, [calls, changed_copy, totals])
     assert not [line for line in result.debug_lines if "Writing file" in line or "Loading" in line]
+
+
+@dg.asset(
+    partitions_def=days,
+    ins={"calls": dg.AssetIn(partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-2),
+                             metadata={"allow_missing_partitions": True})},
+)
+def window(calls) -> pd.DataFrame:
+    return pd.concat(list(calls.values()), ignore_index=True)
+
+
+def test_missing_days_of_a_window_that_allows_them_are_not_logged_as_warnings(tmp_path):
+    """The contact window names its missing days itself (metadata and a WARN check): the IO
+    manager adds no WARNING line per missing day."""
+    result = run(tmp_path, [calls, window])
+    assert len(result.output_for_node("window")) == 3  # the day itself; its two days before are missing
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([calls, window], partition_key=DAY, instance=instance,
+                                resources={"io_manager": WarehouseIOManager(data_dir=str(tmp_path))})
+        warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == 30]
+    assert not [w for w in warnings if "Couldn't load partition" in w]

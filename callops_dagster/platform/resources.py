@@ -18,13 +18,13 @@ from callops_dagster.platform.storage import data_path, is_local, storage_errors
 
 
 @contextlib.contextmanager
-def _without_debug_lines(log: logging.Logger) -> Iterator[None]:
+def _without_debug_lines(log: logging.Logger, below: int = logging.INFO) -> Iterator[None]:
     """Dagster's UPathIOManager logs "Writing file at ...", "Loading 1 partitions..." and
     "Loading partition ... from ..." at DEBUG: 58 of a day's 292 event-log rows, each one a
     write to the instance's database. The path is in each materialisation's metadata already,
-    so these lines are dropped (INFO and above still reach the log)."""
+    so these lines are dropped (lines at ``below`` and above still reach the log)."""
     level = log.level
-    _set_level(log, max(level, logging.INFO))
+    _set_level(log, max(level, below))
     try:
         yield
     finally:
@@ -174,7 +174,10 @@ class ParquetUPathIOManager(dg.UPathIOManager):
             super().handle_output(context, obj)
 
     def load_input(self, context: dg.InputContext) -> Any:
-        with storage_errors(self._base_path, "read"), _without_debug_lines(context.log):
+        # An input that allows missing partitions (the seven-day contact window) is loaded
+        # without Dagster's WARNING per missing day: its asset names them, and its check warns.
+        quiet = logging.ERROR if context.definition_metadata.get("allow_missing_partitions") else logging.INFO
+        with storage_errors(self._base_path, "read"), _without_debug_lines(context.log, quiet):
             return super().load_input(context)
 
 
