@@ -135,6 +135,8 @@ def test_both_keep_runs_stdout_and_stderr_on_the_datas_object_storage(instance, 
     assert (ours["module"], ours["class"]) == ("dagster_aws.s3.compute_log_manager", "S3ComputeLogManager")
     assert ours["config"]["bucket"] == {"env": "DAGSTER_COMPUTE_LOGS_BUCKET"}
     assert ours["config"]["prefix"] == {"env": "DAGSTER_COMPUTE_LOGS_PREFIX"}
+    assert ours["config"]["local_dir"] == {"env": "DAGSTER_COMPUTE_LOGS_LOCAL_DIR"}
+    assert cluster_env["DAGSTER_COMPUTE_LOGS_LOCAL_DIR"].startswith(cluster_env["DAGSTER_HOME"] + "/")
     # boto3 reads AWS_ENDPOINT_URL itself; a required `env:` endpoint would break plain AWS.
     assert "endpoint_url" not in ours["config"]
     theirs = helm["computeLogManager"]
