@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.launcher import WorkerStatus
+from dagster._core.storage.compute_log_manager import ComputeIOType, ComputeLogManager
 from dagster._serdes import ConfigurableClassData
 from dagster_celery.cli import get_validated_config
 from dagster_celery.tags import DAGSTER_CELERY_TASK_ID_TAG
@@ -104,6 +105,24 @@ def test_deploy_yaml_keeps_the_instance_in_postgres_through_the_callops_storage(
     storage = deploy_config["storage"]["custom"]
     assert (storage["module"], storage["class"]) == ("callops_dagster.cluster.storage", "CallopsPostgresStorage")
     assert storage["config"] == {"postgres_url": {"env": "DAGSTER_PG_URL"}, "should_autocreate_tables": False}
+
+
+def test_deploy_yamls_compute_log_manager_is_built_from_the_environment(deploy_config, monkeypatch, tmp_path):
+    """Bucket, prefix and staging folder from their variables; the S3 endpoint from
+    AWS_ENDPOINT_URL, which boto3 reads itself (no endpoint_url in the yaml)."""
+    for name, value in {"DAGSTER_COMPUTE_LOGS_BUCKET": "data-bucket", "DAGSTER_COMPUTE_LOGS_PREFIX": "prod/compute-logs",
+                        "DAGSTER_COMPUTE_LOGS_LOCAL_DIR": str(tmp_path / "staging"),
+                        "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():
+        monkeypatch.setenv(name, value)
+    block = deploy_config["compute_logs"]
+    manager = ConfigurableClassData(block["module"], block["class"], yaml.safe_dump(block["config"])).rehydrate(
+        as_type=ComputeLogManager)
+    assert manager._s3_key(["run-1", "compute_logs", "abc"], ComputeIOType.STDERR) == (
+        "prod/compute-logs/storage/run-1/compute_logs/abc.err")
+    assert manager._s3_bucket == "data-bucket" and manager.upload_interval == 10
+    assert manager._s3_session.meta.endpoint_url == "http://127.0.0.1:9"
+    assert manager.local_manager.get_captured_local_path(["run-1", "compute_logs", "abc"], "err").startswith(
+        str(tmp_path / "staging"))
 
 
 def test_deploy_yaml_queues_runs_one_per_day_and_retries_lost_ones(deploy_config):

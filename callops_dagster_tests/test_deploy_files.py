@@ -3,7 +3,8 @@
 deploy/dagster.yaml (one server or Celery workers), deploy/helm-values.yaml (Kubernetes,
 official dagster/dagster chart), deploy/cluster.env (the processes' environment) and
 deploy/Dockerfile (the one image): the same database, the same run queue limits, the same
-retries and run monitoring, telemetry off, the same code location. The run launchers differ
+retries and run monitoring, telemetry off, runs' stdout/stderr in the same bucket and prefix,
+the same code location. The run launchers differ
 on purpose: Celery workers in the first, Kubernetes Jobs in the second.
 """
 
