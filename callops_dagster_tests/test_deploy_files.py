@@ -138,6 +138,9 @@ def test_both_keep_runs_stdout_and_stderr_on_the_datas_object_storage(instance, 
     assert ours["config"]["prefix"] == {"env": "DAGSTER_COMPUTE_LOGS_PREFIX"}
     assert ours["config"]["local_dir"] == {"env": "DAGSTER_COMPUTE_LOGS_LOCAL_DIR"}
     assert cluster_env["DAGSTER_COMPUTE_LOGS_LOCAL_DIR"].startswith(cluster_env["DAGSTER_HOME"] + "/")
+    # The image stages them there too (its DAGSTER_HOME is the one folder the callops user may write).
+    staged = re.search(r"DAGSTER_COMPUTE_LOGS_LOCAL_DIR=(\S+)", (DEPLOY / "Dockerfile").read_text()).group(1)
+    assert staged == cluster_env["DAGSTER_COMPUTE_LOGS_LOCAL_DIR"]
     # boto3 reads AWS_ENDPOINT_URL itself; a required `env:` endpoint would break plain AWS.
     assert "endpoint_url" not in ours["config"]
     theirs = helm["computeLogManager"]

@@ -21,7 +21,7 @@ class RunLogs:
     run_id: str
     job: str
     status: str
-    streams: tuple[CapturedStream, ...]  # empty: the run captured nothing (it ran in `callops run`)
+    streams: tuple[CapturedStream, ...]  # empty: the run never reached its steps (queued, lost at start)
 
 
 def last_lines(text: str, count: int) -> list[str]:
@@ -34,8 +34,7 @@ def render(logs: RunLogs, count: int) -> str:
     """The run, then each stream: where it is, how many lines, and its last ``count`` lines."""
     out = [f"Last run of {logs.day}: {logs.run_id} ({logs.job}, {logs.status.lower()})"]
     if not logs.streams:
-        out.append("  no stdout/stderr captured for it (a run of `callops run` is not captured; "
-                   "the UI's and the workers' runs are)")
+        out.append("  no stdout/stderr captured for it: it did not get as far as its steps")
     for stream in logs.streams:
         where = stream.location or "not complete yet: the part uploaded so far"
         lines = stream.text.splitlines()
