@@ -3,7 +3,8 @@
 For each worker count: a scratch PostgreSQL database, ``callops migrate``, ``dagster-daemon
 run`` (the run queue of ``deploy/dagster.yaml``: ``QueuedRunCoordinator``, dequeue every 2 s,
 at most 4 runs started; ``CallopsCeleryRunLauncher``) and N ``callops worker --concurrency 1``,
-each with its own ``DAGSTER_HOME`` holding an unchanged copy of ``deploy/dagster.yaml``, all on
+each with its own ``DAGSTER_HOME`` holding a copy of ``deploy/dagster.yaml`` (without its
+``compute_logs``, which needs object storage: runs' stdout/stderr stay in each home), all on
 one Celery queue of their own (RabbitMQ broker, Redis results). The days are in one local data
 dir every process reads (the cluster's "shared" data dir is a folder on this one machine). The
 backfill is submitted with ``dagster job backfill`` as contender e's is and timed from
@@ -339,7 +340,7 @@ def run_cluster_backfill(days: list[str], data_dir: Path, workdir: Path, workers
     with scratch_database("callops_bench") as url:
         env = cluster_env(data_dir, url, queue)
         server = root / "server"
-        home = instance_home(server / "dagster_home")
+        home = instance_home(server / "dagster_home", local_compute_logs=True)  # the data is a local folder
         shutil.copy(DEPLOY / "workspace.yaml", server / "workspace.yaml")
         migrated = subprocess.run([str(CALLOPS), "migrate"], env={**env, "DAGSTER_HOME": str(home)}, cwd=server,
                                   capture_output=True, text=True, timeout=300)
@@ -355,7 +356,8 @@ def run_cluster_backfill(days: list[str], data_dir: Path, workdir: Path, workers
                     folder = root / key
                     processes[key] = start_group(
                         [str(CALLOPS), "worker", "--name", name, "--concurrency", "1"], folder,
-                        {**env, "DAGSTER_HOME": str(instance_home(folder / "dagster_home"))}, root / f"{key}.log")
+                        {**env, "DAGSTER_HOME": str(instance_home(folder / "dagster_home", local_compute_logs=True))},
+                        root / f"{key}.log")
                 _wait("daemon heartbeat", instance.get_daemon_heartbeats, logs, 180)
                 _wait("workers answering", lambda: answering_workers(app, list(names.values())), logs, 180)
                 groups = {name: p.pid for name, p in processes.items()}

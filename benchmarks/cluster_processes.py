@@ -22,6 +22,7 @@ from pathlib import Path
 
 import redis
 import sqlalchemy
+import yaml
 from celery import Celery
 from kombu import Connection
 
@@ -58,10 +59,18 @@ def scratch_database(prefix: str = "callops_test") -> Iterator[str]:
         admin.dispose()
 
 
-def instance_home(path: Path) -> Path:
-    """``path`` holding a copy of deploy/dagster.yaml: a cluster-mode DAGSTER_HOME."""
+def instance_home(path: Path, *, local_compute_logs: bool = False) -> Path:
+    """``path`` holding a copy of deploy/dagster.yaml: a cluster-mode DAGSTER_HOME. With
+    ``local_compute_logs``, the copy leaves out its ``compute_logs`` (runs' stdout/stderr on the
+    data's object storage), for a cluster whose data is a local folder: the logs stay in the
+    home's storage/, as Dagster's default does."""
     path.mkdir(parents=True, exist_ok=True)
-    shutil.copy(DEPLOY / "dagster.yaml", path / "dagster.yaml")
+    if not local_compute_logs:
+        shutil.copy(DEPLOY / "dagster.yaml", path / "dagster.yaml")
+        return path
+    config = yaml.safe_load((DEPLOY / "dagster.yaml").read_text(encoding="utf-8"))
+    del config["compute_logs"]
+    (path / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
 
 

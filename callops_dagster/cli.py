@@ -3,7 +3,7 @@ generate sample days.
 
     callops run CALL_LOGS AGENT_ROSTER DISPOSITION_SUMMARY [--date D] [--replace]
     callops run [--day D]
-    callops status
+    callops status [--logs D]
     callops mock --start 2025-04-21 --days 7
     callops migrate                       # cluster mode: create the instance's tables first
     callops worker [--concurrency N]      # cluster mode: a Celery worker that runs the runs
@@ -322,12 +322,21 @@ def run(files: tuple[Path, ...], date_text: str | None, replace: bool, day_text:
 
 
 @main.command()
+@click.option("--logs", "logs_day", metavar="YYYY-MM-DD",
+              help="Instead: where the day's last run's stdout and stderr are, and their last lines.")
+@click.option("--lines", type=click.IntRange(min=0), default=20, show_default=True,
+              help="With --logs: how many last lines of each.")
 @common_options
-def status(data_dir: str | None, verbose: bool, quiet: bool) -> None:
+def status(logs_day: str | None, lines: int, data_dir: str | None, verbose: bool, quiet: bool) -> None:
     """A table of the landed days: files, materialised or not and when, the latest run and the
-    checks that warned or failed in it (as recorded in the Dagster instance)."""
+    checks that warned or failed in it (as recorded in the Dagster instance). With --logs DAY,
+    the raw stdout and stderr of the day's last run instead, wherever it ran (on a cluster:
+    read from object storage, as the UI's log viewer does)."""
     configure_logging(verbose, quiet)
     root = data_dir_of(data_dir)
+    if logs_day is not None:
+        _show_run_logs(root, logs_day, lines)
+        return
     folders = scan_landing(root).days
     if not folders:
         LOG.info(f"No landed days under {root / 'landing'}.")
@@ -338,6 +347,26 @@ def status(data_dir: str | None, verbose: bool, quiet: bool) -> None:
     for row in rows:
         for line in row.checks:
             LOG.debug(f"{row.day} {line.text()}")
+
+
+def _show_run_logs(root: Path | UPath, day_text: str, lines: int) -> None:
+    """``callops status --logs DAY``: exit status 1 when the day has no run."""
+    try:
+        day = dt.date.fromisoformat(day_text.strip()).isoformat()
+    except ValueError:
+        raise Refusal(f"--logs {day_text!r} is not a day (YYYY-MM-DD)") from None
+    home = use_instance(root)  # the instance only: the definitions are not needed
+    import dagster as dg
+
+    from callops_dagster.cluster.log_view import render
+    from callops_dagster.cluster.run_logs import day_run_logs
+
+    with dg.DagsterInstance.get() as instance:
+        logs = day_run_logs(instance, day)
+    if logs is None:
+        LOG.error(f"{day} has no run in the Dagster instance {home}")
+        sys.exit(1)
+    click.echo(render(logs, lines))
 
 
 # ---------------------------------------------------------------- mock

@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.launcher import WorkerStatus
+from dagster._core.storage.compute_log_manager import ComputeIOType, ComputeLogManager
 from dagster._serdes import ConfigurableClassData
 from dagster_celery.cli import get_validated_config
 from dagster_celery.tags import DAGSTER_CELERY_TASK_ID_TAG
@@ -24,6 +25,7 @@ from callops_dagster.cli import main
 from callops_dagster.cluster import launcher as launcher_module
 from callops_dagster.cluster.health import FAILED, RUNNING, SUCCESS, judge
 from callops_dagster.cluster.launcher import CallopsCeleryRunLauncher
+from callops_dagster.cluster.log_view import CapturedStream, RunLogs, last_lines, render
 from callops_dagster.cluster.urls import PostgresUrlError, psycopg2_url, redacted
 from callops_dagster.cluster.worker import (
     PRELOAD,
@@ -105,6 +107,24 @@ def test_deploy_yaml_keeps_the_instance_in_postgres_through_the_callops_storage(
     assert storage["config"] == {"postgres_url": {"env": "DAGSTER_PG_URL"}, "should_autocreate_tables": False}
 
 
+def test_deploy_yamls_compute_log_manager_is_built_from_the_environment(deploy_config, monkeypatch, tmp_path):
+    """Bucket, prefix and staging folder from their variables; the S3 endpoint from
+    AWS_ENDPOINT_URL, which boto3 reads itself (no endpoint_url in the yaml)."""
+    for name, value in {"DAGSTER_COMPUTE_LOGS_BUCKET": "data-bucket", "DAGSTER_COMPUTE_LOGS_PREFIX": "prod/compute-logs",
+                        "DAGSTER_COMPUTE_LOGS_LOCAL_DIR": str(tmp_path / "staging"),
+                        "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():
+        monkeypatch.setenv(name, value)
+    block = deploy_config["compute_logs"]
+    manager = ConfigurableClassData(block["module"], block["class"], yaml.safe_dump(block["config"])).rehydrate(
+        as_type=ComputeLogManager)
+    assert manager._s3_key(["run-1", "compute_logs", "abc"], ComputeIOType.STDERR) == (
+        "prod/compute-logs/storage/run-1/compute_logs/abc.err")
+    assert manager._s3_bucket == "data-bucket" and manager.upload_interval == 10
+    assert manager._s3_session.meta.endpoint_url == "http://127.0.0.1:9"
+    assert manager.local_manager.get_captured_local_path(["run-1", "compute_logs", "abc"], "err").startswith(
+        str(tmp_path / "staging"))
+
+
 def test_deploy_yaml_queues_runs_one_per_day_and_retries_lost_ones(deploy_config):
     assert deploy_config["telemetry"] == {"enabled": False}
     assert deploy_config["run_coordinator"]["class"] == "QueuedRunCoordinator"
@@ -172,6 +192,8 @@ def test_worker_config_is_what_dagster_celery_validates_and_private(tmp_path):
     config = get_validated_config(str(path))
     assert (config["broker"], config["backend"]) == (OPTIONS.broker, OPTIONS.backend)
     assert config["config_source"]["task_acks_late"] is False
+    # Real descriptors in the pool processes, or Dagster's compute log capture captures nothing.
+    assert config["config_source"]["worker_redirect_stdouts"] is False
     assert config["config_source"]["worker_prefetch_multiplier"] == 1
     assert json.loads(config_yaml(OPTIONS)) == yaml.safe_load(path.read_text())
 
@@ -270,3 +292,53 @@ def test_launcher_fails_a_started_run_that_never_got_a_task():
     launcher = CallopsCeleryRunLauncher()
     result = launcher.check_run_worker_health(dg.DagsterRun(job_name="callops_daily", run_id="r2"))
     assert result.status == WorkerStatus.FAILED and "Celery task" in result.msg
+
+
+# ---------------------------------------------------------------- callops status --logs (log_view)
+
+
+def _logs(*streams: CapturedStream) -> RunLogs:
+    return RunLogs("2025-04-28", "run-1", "callops_daily", "FAILURE", streams)
+
+
+def test_last_lines_keeps_the_end_of_the_text():
+    assert last_lines("a\nb\nc\n", 2) == ["b", "c"]
+    assert last_lines("a\nb", 5) == ["a", "b"]
+    assert last_lines("a\nb", 0) == [] and last_lines("", 3) == []
+
+
+def test_render_says_where_each_stream_is_and_shows_its_last_lines():
+    text = render(_logs(CapturedStream("stdout", "s3://b/p/x.out", ""),
+                        CapturedStream("stderr", "s3://b/p/x.err", "one\ntwo\nTraceback\n")), 2)
+    assert text.splitlines() == [
+        "Last run of 2025-04-28: run-1 (callops_daily, failure)",
+        "stdout: s3://b/p/x.out (0 lines)",
+        "stderr: s3://b/p/x.err (3 lines), the last 2:",
+        "  two",
+        "  Traceback",
+    ]
+
+
+def test_render_of_a_run_still_going_and_of_one_that_captured_nothing():
+    going = render(_logs(CapturedStream("stderr", None, "so far\n")), 20)
+    assert "stderr: not complete yet: the part uploaded so far (1 lines):" in going
+    assert going.endswith("\n  so far")
+    assert "no stdout/stderr captured" in render(_logs(), 20)
+
+
+def _status_logs(data_dir: Path, day: str):
+    return CliRunner().invoke(main, ["status", "--logs", day, "--data-dir", str(data_dir)],
+                              env={"CALLOPS_DATA_DIR": None, "DAGSTER_HOME": None})
+
+
+def test_status_logs_of_a_day_without_a_run_says_so_with_exit_status_1(tmp_path):
+    result = _status_logs(tmp_path, "2025-04-28")
+    assert result.exit_code == 1, result.output
+    assert "2025-04-28 has no run in the Dagster instance" in result.output
+    assert (tmp_path / ".dagster_home" / "dagster.yaml").read_text().endswith("telemetry:\n  enabled: false\n")
+
+
+def test_status_logs_refuses_what_is_not_a_day_in_one_line(tmp_path):
+    result = _status_logs(tmp_path, "28/04/2025")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == ["callops: error: --logs '28/04/2025' is not a day (YYYY-MM-DD)"]

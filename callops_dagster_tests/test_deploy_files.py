@@ -3,7 +3,8 @@
 deploy/dagster.yaml (one server or Celery workers), deploy/helm-values.yaml (Kubernetes,
 official dagster/dagster chart), deploy/cluster.env (the processes' environment) and
 deploy/Dockerfile (the one image): the same database, the same run queue limits, the same
-retries and run monitoring, telemetry off, the same code location. The run launchers differ
+retries and run monitoring, telemetry off, runs' stdout/stderr in the same bucket and prefix,
+the same code location. The run launchers differ
 on purpose: Celery workers in the first, Kubernetes Jobs in the second.
 """
 
@@ -125,3 +126,33 @@ def test_every_callops_variable_named_is_a_setting_and_agrees_with_cluster_env(h
     assert named and set(named) <= known, set(named) - known
     for name, value in helm_env.items():
         assert cluster_env.get(name) == value, name
+
+
+def test_both_keep_runs_stdout_and_stderr_on_the_datas_object_storage(instance, helm, cluster_env):
+    """deploy/dagster.yaml reads the bucket and prefix from the environment (cluster.env gives
+    them); the chart writes them into its dagster.yaml: the same values, the same upload interval,
+    in the bucket the data is in."""
+    ours = instance["compute_logs"]
+    assert (ours["module"], ours["class"]) == ("dagster_aws.s3.compute_log_manager", "S3ComputeLogManager")
+    assert ours["config"]["bucket"] == {"env": "DAGSTER_COMPUTE_LOGS_BUCKET"}
+    assert ours["config"]["prefix"] == {"env": "DAGSTER_COMPUTE_LOGS_PREFIX"}
+    assert ours["config"]["local_dir"] == {"env": "DAGSTER_COMPUTE_LOGS_LOCAL_DIR"}
+    assert cluster_env["DAGSTER_COMPUTE_LOGS_LOCAL_DIR"].startswith(cluster_env["DAGSTER_HOME"] + "/")
+    # The image stages them there too (its DAGSTER_HOME is the one folder the callops user may write).
+    staged = re.search(r"DAGSTER_COMPUTE_LOGS_LOCAL_DIR=(\S+)", (DEPLOY / "Dockerfile").read_text()).group(1)
+    assert staged == cluster_env["DAGSTER_COMPUTE_LOGS_LOCAL_DIR"]
+    # boto3 reads AWS_ENDPOINT_URL itself; a required `env:` endpoint would break plain AWS.
+    assert "endpoint_url" not in ours["config"]
+    theirs = helm["computeLogManager"]
+    assert theirs["type"] == "S3ComputeLogManager"
+    s3 = theirs["config"]["s3ComputeLogManager"]
+    assert (s3["bucket"], s3["prefix"]) == (
+        cluster_env["DAGSTER_COMPUTE_LOGS_BUCKET"], cluster_env["DAGSTER_COMPUTE_LOGS_PREFIX"],
+    )
+    assert s3["uploadInterval"] == ours["config"]["upload_interval"] > 0
+    assert urlsplit(cluster_env["CALLOPS_DATA_DIR"]).netloc == s3["bucket"]
+
+
+def test_the_webserver_that_shows_the_logs_gets_the_s3_credentials(helm):
+    deployment_secrets = _user_deployment(helm)["envSecrets"]
+    assert helm["dagsterWebserver"]["envSecrets"] == deployment_secrets

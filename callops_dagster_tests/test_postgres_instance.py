@@ -27,7 +27,9 @@ def pg(tmp_path_factory):
     """A scratch database and a DAGSTER_HOME using it; the environment of its processes."""
     root = tmp_path_factory.mktemp("pg")
     with scratch_database() as url:
-        home = instance_home(root / "dagster_home")
+        # The data is a local folder (one server): deploy/dagster.yaml without its S3 compute logs,
+        # as docs/deploy.md says for that case.
+        home = instance_home(root / "dagster_home", local_compute_logs=True)
         env = subprocess_env(DAGSTER_HOME=str(home), DAGSTER_PG_URL=url, CALLOPS_DATA_DIR=str(root / "data"),
                              CALLOPS_DURATION_UNIT="seconds")  # the golden day's unit
         yield {"root": root, "url": url, "home": home, "env": env}

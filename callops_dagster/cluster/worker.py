@@ -12,7 +12,12 @@ dagster_celery.app worker``), built here as plain argv and environment (tests re
   (``health.py``); ``--concurrency`` pool processes, so that many runs at once;
 - early acknowledgement (``task_acks_late: false``, prefetch 1): a message is acknowledged when
   its run starts, so a worker that dies mid-run does not get its run redelivered and started a
-  second time beside the retry; a message it had only reserved goes back to the queue.
+  second time beside the retry; a message it had only reserved goes back to the queue;
+- the pool processes keep their real stdout and stderr (``worker_redirect_stdouts: false``):
+  Celery's default swaps them for a logging proxy with no file descriptor, and Dagster's
+  compute log capture, which redirects the descriptors, then silently captures nothing (the
+  UI's "View stdout / stderr" of a worker's run was empty). What a run prints still reaches
+  the worker's own output: Dagster mirrors it there while it captures.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ def celery_settings() -> dict[str, object]:
         "worker_prefetch_multiplier": 1,
         "task_acks_late": False,
         "broker_connection_retry_on_startup": True,
+        "worker_redirect_stdouts": False,
     }
 
 

@@ -96,3 +96,25 @@ query ($assetKey: AssetKeyInput!, $partitions: [String!]) { assetNodeOrError(ass
       ... on TableSchemaMetadataEntry { schema { columns { name type } } } } }
 } } }
 """
+
+
+# The run page's "View stdout / stderr" (dagster-webserver 1.13): the LogsCapturedEvent gives the
+# logFileKey; the viewer reads [runId, "compute_logs", fileKey] with these two queries.
+LOGS_CAPTURED_QUERY = """
+query ($runId: ID!) { logsForRun(runId: $runId) { __typename
+  ... on EventConnection { events { __typename ... on LogsCapturedEvent { fileKey stepKeys } } } } }
+"""
+
+
+CAPTURED_LOGS_QUERY = """
+query CapturedLogsQuery($logKey: [String!]!, $cursor: String, $limit: Int) {
+  capturedLogs(logKey: $logKey, cursor: $cursor, limit: $limit) { stdout stderr cursor }
+}
+"""
+
+
+CAPTURED_LOGS_METADATA_QUERY = """
+query CapturedLogsMetadataQuery($logKey: [String!]!) {
+  capturedLogsMetadata(logKey: $logKey) { stdoutDownloadUrl stdoutLocation stderrDownloadUrl stderrLocation }
+}
+"""
