@@ -77,7 +77,7 @@ def valid_dates(values: pd.Series) -> pd.Series:
     return values.isin(good)
 
 
-def _strip(values: pd.Series) -> pd.Series:
+def trimmed_text(values: pd.Series) -> pd.Series:
     """``values.str.strip()``, or ``values`` itself when no value has white space to trim.
 
     Most columns of a day are clean; returning the original column (equal, and shared with
@@ -94,7 +94,7 @@ def _text_bytes(values: pd.Series) -> int:
 
 
 def _trimmed(raw: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
-    trimmed = pd.DataFrame({c: _strip(raw[c]) for c in spec.columns}, index=raw.index)
+    trimmed = pd.DataFrame({c: trimmed_text(raw[c]) for c in spec.columns}, index=raw.index)
     trimmed.insert(0, ROW_NUMBER, raw[ROW_NUMBER])
     return trimmed
 
