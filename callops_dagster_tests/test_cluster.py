@@ -548,8 +548,10 @@ def test_a_steps_printed_line_and_warning_are_read_through_the_webserver(cluster
 def test_a_days_dagster_lines_and_warnings_are_read_through_the_webserver(cluster, followed):
     shown = cluster.shown_logs(followed.day.run_id)
     assert f"Agent Summary for {DAYS[0]}" in shown["stderr"]  # the day's message, logged by the step
-    # Dagster's own warning: the days before DAYS[0] in its seven-day contact window are missing.
-    assert re.search(r" - WARNING - callops_daily - .* - loan_contact_frequency - Couldn't load partition",
+    # Dagster's own lines: the days before DAYS[0] in its seven-day contact window are missing, which
+    # the window's check reports (the IO manager logs no WARNING per missing day).
+    assert re.search(r" - callops_daily - .* - loan_contact_frequency - ASSET_CHECK_EVALUATION - Asset check "
+                     r"'contact_window_complete' on 'loan_contact_frequency' did not pass",
                      shown["stderr"]), shown["stderr"][-2000:]
 
 
