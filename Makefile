@@ -71,4 +71,4 @@ browser:
 
 # Refresh docs/img/lineage.png from the UI test's screenshot of the asset graph.
 screenshot: install browser
-	CALLOPS_UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q -p no:logging callops_dagster_tests/ui/test_browser.py -k asset_graph_page
+	UPDATE_DOCS_SCREENSHOT=1 $(BIN)/python -m pytest -q -p no:logging callops_dagster_tests/ui/test_browser.py -k asset_graph_page

@@ -54,7 +54,8 @@ def test_asset_graph_page_shows_the_whole_lineage(backfilled, server, page):
         assert view["x"] <= box["x"] and box["x"] + box["width"] <= view["x"] + view["width"], name
         assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], name
     path = screenshot(graph, "lineage.png")
-    if os.environ.get("CALLOPS_UPDATE_SCREENSHOT") == "1":  # `make screenshot`
+    # `make screenshot` (not a CALLOPS_ name: the conftest keeps every CALLOPS_* setting from the tests)
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
         DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(path, DOCS_SCREENSHOT)
 
