@@ -114,3 +114,44 @@ def test_a_wiped_instance_writes_to_new_files(tmp_path, monkeypatch):
 @pytest.fixture(autouse=True)
 def _no_stray_dagster_home(monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+
+
+def test_a_run_is_followed_live_by_another_process_view(tmp_path, monkeypatch):
+    """The UI follows a run through the event log's watch: a second instance over the same
+    folder (the webserver's), having read the run first as the UI does, is told of each event
+    while the writer (the run) still holds its connection, not only when it closes."""
+    import threading
+    import time
+
+    run_id = str(uuid.uuid4())
+    with open_instance(tmp_path / "home", INSTANCE_YAML, monkeypatch) as writer, \
+            open_instance(tmp_path / "home", INSTANCE_YAML, monkeypatch) as webserver:
+        writer.report_engine_event("first", job_name="callops_daily", run_id=run_id)
+        assert messages(webserver, run_id) == ["first"]
+        seen: list[str] = []
+        arrived = threading.Event()
+
+        def follow(entry, cursor):
+            seen.append(entry.dagster_event.message)
+            if len(seen) >= 5:
+                arrived.set()
+
+        records = webserver.event_log_storage.get_records_for_run(run_id)
+        webserver.event_log_storage.watch(run_id, records.cursor, follow)
+        try:
+            for n in range(5):
+                writer.report_engine_event(f"event {n}", job_name="callops_daily", run_id=run_id)
+                time.sleep(0.05)
+            assert arrived.wait(10), seen
+        finally:
+            webserver.event_log_storage.end_watch(run_id, follow)
+        assert seen[:5] == [f"event {n}" for n in range(5)]
+
+
+def test_the_event_log_can_be_made_on_a_new_folder(tmp_path):
+    """The kept-connection event log alone on an empty folder (its constructor writes the index)."""
+    events = storage.KeptConnectionsSqliteEventLogStorage(str(tmp_path / "runs"))
+    try:
+        assert (tmp_path / "runs" / "index.db").is_file()
+    finally:
+        events.dispose()

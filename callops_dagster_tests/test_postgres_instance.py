@@ -140,3 +140,16 @@ def test_a_run_process_writes_its_events_over_one_held_connection(instance, pg):
         instance.report_engine_event(f"probe {n}", job_name="callops_daily", run_id="pool-probe")
     assert len(opened) <= 1
     assert backends(pg["url"]) <= before + 1
+
+
+def test_an_instance_opened_and_closed_leaves_no_connection_open(instance, pg):
+    """A Celery worker opens an instance for each run: each one closes its held connections when
+    it is disposed, so the database's backends do not pile up run after run."""
+    before = backends(pg["url"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_PG_URL", pg["url"])
+        for n in range(4):
+            with dg.DagsterInstance.from_config(str(pg["home"])) as inst:
+                inst.report_engine_event(f"run {n}", job_name="callops_daily", run_id="dispose-probe")
+                inst.get_runs(limit=1)
+            assert backends(pg["url"]) <= before, n

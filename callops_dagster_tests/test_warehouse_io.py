@@ -89,3 +89,25 @@ def test_missing_days_of_a_window_that_allows_them_are_not_logged_as_warnings(tm
                                 resources={"io_manager": WarehouseIOManager(data_dir=str(tmp_path))})
         warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == 30]
     assert not [w for w in warnings if "Couldn't load partition" in w]
+
+
+def test_the_days_reports_are_the_same_when_the_downstream_steps_read_the_warehouse(tmp_path):
+    """A whole day in one run hands its tables on in memory; the same day's downstream assets
+    run again in another run read them back from Parquet (other dtypes: exact decimals come back
+    as Python Decimals). Every published report is byte for byte the same."""
+    from callops_dagster_tests.conftest import GOLDEN_DAY, copy_golden, ephemeral_instance, materialize_day
+
+    data_dir = copy_golden(tmp_path / "data")
+    reports = data_dir / "reports" / GOLDEN_DAY
+    instance = ephemeral_instance()
+    try:
+        assert materialize_day(data_dir, GOLDEN_DAY, instance, duration_unit="seconds").success
+        in_memory = {p.name: p.read_bytes() for p in reports.iterdir() if p.name != "manifest.json"}
+        downstream = ["rejected_rows", "agent_day", "agent_performance_summary", "agent_compliance",
+                      "loan_contacts", "loan_contact_frequency", "slack_summary"]
+        assert materialize_day(data_dir, GOLDEN_DAY, instance, selection=downstream, duration_unit="seconds").success
+        from_parquet = {p.name: p.read_bytes() for p in reports.iterdir() if p.name != "manifest.json"}
+    finally:
+        instance.dispose()
+    assert len(in_memory) == 6
+    assert from_parquet == in_memory

@@ -20,7 +20,13 @@ import dagster as dg
 import sqlalchemy
 from dagster._config import process_config, resolve_to_config_type
 from dagster._core.instance.config import dagster_instance_config
-from dagster_postgres import DagsterPostgresStorage
+from dagster._core.storage.base_storage import DagsterStorage
+from dagster_postgres import (
+    DagsterPostgresStorage,
+    PostgresEventLogStorage,
+    PostgresRunStorage,
+    PostgresScheduleStorage,
+)
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
 from callops_dagster.cluster.urls import psycopg2_url, redacted
@@ -80,13 +86,53 @@ POOL_RECYCLE_S = 3600
 POOL_MAX_OVERFLOW = 20
 
 
+class _ClosesHeldConnections:
+    """A dagster-postgres storage whose ``dispose`` also closes the connections its pool holds
+    (theirs leaves them to the garbage collector: a Celery worker opening an instance per run
+    would pile up PostgreSQL backends until it ran)."""
+
+    def dispose(self) -> None:
+        super().dispose()  # type: ignore[misc]
+        self._engine.dispose()  # type: ignore[attr-defined]
+
+
+class _HeldRunStorage(_ClosesHeldConnections, PostgresRunStorage):
+    pass
+
+
+class _HeldEventLogStorage(_ClosesHeldConnections, PostgresEventLogStorage):
+    pass
+
+
+class _HeldScheduleStorage(_ClosesHeldConnections, PostgresScheduleStorage):
+    pass
+
+
 class CallopsPostgresStorage(DagsterPostgresStorage):
     """``DagsterPostgresStorage`` over ``postgresql://`` / ``postgres://`` URLs (the psycopg2
     driver named for SQLAlchemy), refusing an empty database when it may not create tables,
     and holding its connections open (a pool per storage) rather than one per statement."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        postgres_url: str,
+        should_autocreate_tables: bool = True,
+        inst_data: Any = None,
+        token_provider: Any = None,
+    ) -> None:
+        # DagsterPostgresStorage's constructor, with storages that close their held connections
+        # when the instance is disposed (dagster-celery opens an instance per run).
+        self.postgres_url = postgres_url
+        self.should_autocreate_tables = should_autocreate_tables
+        self._inst_data = inst_data
+        self._run_storage = _HeldRunStorage(postgres_url, should_autocreate_tables, token_provider=token_provider)
+        self._event_log_storage = _HeldEventLogStorage(
+            postgres_url, should_autocreate_tables, token_provider=token_provider
+        )
+        self._schedule_storage = _HeldScheduleStorage(
+            postgres_url, should_autocreate_tables, token_provider=token_provider
+        )
+        DagsterStorage.__init__(self)
         # Dagster's own pooled set-up of the three storages (what dagster-webserver calls);
         # statement_timeout 0 is PostgreSQL's "no limit", the server's default.
         for storage in (self._run_storage, self._event_log_storage, self._schedule_storage):

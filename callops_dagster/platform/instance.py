@@ -22,11 +22,17 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 from dagster._config import StringSource
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.event_api import EventHandlerFn
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    SqliteEventLogStorage,
+    SqliteEventLogStorageWatchdog,
+)
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 import sqlalchemy
 from sqlalchemy.engine import Connection, Engine
+from watchdog.events import FileSystemEvent
+from watchdog.observers import Observer
 
 # Databases whose engines stay open: the index and the runs being written or read. A webserver
 # reading many runs' logs keeps no more than this many files open for them.
@@ -49,14 +55,29 @@ def _commit_without_fsync_in_wal(connection, _record) -> None:
         cursor.close()
 
 
+class _RunLogWatchdog(SqliteEventLogStorageWatchdog):
+    """Dagster's watchdog of a run's database, told of changes to its write-ahead log as well."""
+
+    def __init__(self, storage: SqliteEventLogStorage, run_id: str, callback: EventHandlerFn, cursor: str | None):
+        super().__init__(storage, run_id, callback, cursor)
+        self._patterns = [self._log_path, self._log_path + "-wal"]  # PatternMatchingEventHandler's list
+
+    def on_created(self, event: FileSystemEvent) -> None:
+        self._process_log()
+
+    def on_modified(self, event: FileSystemEvent) -> None:
+        self._process_log()
+
+
 class KeptConnectionsSqliteEventLogStorage(SqliteEventLogStorage):
     """``SqliteEventLogStorage`` whose statements run over one engine per shard, kept (the
     ``KEPT_ENGINES`` most recently used) instead of an engine made and disposed per statement."""
 
     def __init__(self, base_dir: str, inst_data=None) -> None:
-        super().__init__(base_dir, inst_data)
+        # Before the parent's constructor: on a new folder it already writes the index.
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_lock = threading.Lock()
+        super().__init__(base_dir, inst_data)
 
     def _engine(self, shard: str) -> Engine:
         with self._engines_lock:
@@ -81,6 +102,16 @@ class KeptConnectionsSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def watch(self, run_id: str, cursor: str | None, callback: EventHandlerFn) -> None:
+        """As Dagster's, but a run's new events are noticed in its write-ahead log too: over a
+        kept connection a commit writes ``<run>.db-wal`` and leaves ``<run>.db`` alone, which is
+        all Dagster's watchdog looks at (the UI's live run log would stand still)."""
+        if not self._obs:
+            self._obs = Observer()
+            self._obs.start()
+        watchdog = _RunLogWatchdog(self, run_id, callback, cursor)
+        self._watchers[run_id][callback] = (watchdog, self._obs.schedule(watchdog, self._base_dir, recursive=True))
 
     def _close_engines(self) -> None:
         with self._engines_lock:
