@@ -223,10 +223,12 @@ def run_files(root: Path | UPath, paths: Sequence[Path], date_text: str | None, 
         raise Refusal(problem)
     done = land_files(root, day, files, replace=replace)
     LOG.info(f"{target}: {LANDED[done]}")
+    runner.prime_refresh(instance)
     result = runner.run_day(instance, day.isoformat())
     _report(runner, result, full=True)
     weeks_ok = run_weeks(runner, instance, [result])
-    return 0 if result.success and weeks_ok else 1
+    refreshed_ok = refresh(runner, instance, [result])
+    return 0 if result.success and weeks_ok and refreshed_ok else 1
 
 
 class Progress:
@@ -260,6 +262,7 @@ def run_landed(root: Path | UPath, day_text: str | None) -> int:
                       "or generate sample days with `callops mock`")
     runner, instance = load_runner(root)
     progress = Progress(len(days), LOG.isEnabledFor(logging.INFO))
+    runner.prime_refresh(instance)
     results = []
     for done, day in enumerate(days):
         if problem := runner.partition_range_problem(dt.date.fromisoformat(day)):
@@ -271,7 +274,7 @@ def run_landed(root: Path | UPath, day_text: str | None) -> int:
         _report(runner, result, full=len(days) == 1)
         results.append(result)
     succeeded = [r for r in results if r.success]
-    weeks_ok = run_weeks(runner, instance, results)
+    weeks_ok = run_weeks(runner, instance, results) and refresh(runner, instance, results)
     if len(days) > 1 and succeeded:
         latest = runner.reports_folder(succeeded[-1].day)
         LOG.info(f"\nReports: {root / 'reports'}/<date>/\nLatest Slack message ({latest / 'slack_message.txt'}):\n")
@@ -293,6 +296,30 @@ def run_weeks(runner: ModuleType, instance: Any, results: Sequence[Any]) -> bool
         else:
             LOG.warning(f"Week of {week} FAILED (run {result.run_id[:8]}): {result.failure}")
             ok = False
+    return ok
+
+
+def refresh(runner: ModuleType, instance: Any, results: Sequence[Any]) -> bool:
+    """Bring up to date every day and week that was materialised before and reads a day this
+    command changed (the assets' automation conditions decide, as the daemon's sensor does);
+    say which and why. False if one failed."""
+    if runner.daemon_refreshes(instance):
+        LOG.info("Later days and weeks that read these days: the running daemon's automation sensor refreshes them")
+        return True
+    ok = True
+
+    def said(done: Any) -> None:
+        nonlocal ok
+        what = f"week of {done.partition}" if done.weekly else done.partition
+        state = "refreshed" if done.result.success else "refresh FAILED"
+        LOG.info(f"{what}: {state} ({', '.join(done.assets)}): {done.why} (run {done.result.run_id[:8]})")
+        if not done.result.success:
+            LOG.warning(f"  {done.result.failure}")
+            ok = False
+
+    refreshed = runner.refresh_dependents(instance, [r.day for r in results if r.success], said)
+    if refreshed:
+        LOG.info(f"{len(refreshed)} later day(s)/week(s) brought up to date")
     return ok
 
 

@@ -10,6 +10,7 @@ from callops_dagster.delivery.sensors import run_alerts
 from callops_dagster.ingest.raw_assets import raw_assets
 from callops_dagster.ingest.validated_assets import validated_assets
 from callops_dagster.landing.sensors import landing_sensor
+from callops_dagster.platform.automation import automation_sensor
 from callops_dagster.platform.jobs import daily_job, daily_schedule
 from callops_dagster.platform.resources import CallopsConfig, WarehouseIOManager
 from callops_dagster.platform.settings import load_settings
@@ -34,7 +35,7 @@ defs = dg.Definitions(
     asset_checks=[*freshness_checks],
     jobs=[daily_job, weekly_job],
     schedules=[daily_schedule, weekly_schedule],
-    sensors=[landing_sensor, freshness_sensor, run_alerts, relaunch_lost_days],
+    sensors=[landing_sensor, automation_sensor, freshness_sensor, run_alerts, relaunch_lost_days],
     resources={
         "callops": CallopsConfig.from_settings(settings),
         "io_manager": WarehouseIOManager(data_dir=str(settings.data_dir)),

@@ -8,6 +8,7 @@ definitions read their settings when they load.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +21,13 @@ from callops_dagster.definitions import defs
 from callops_dagster.delivery.blocks import error_summary
 from callops_dagster.ingest.intake import partition_problem
 from callops_dagster.landing.watch import landed_files
+from callops_dagster.platform.automation import SENSOR as AUTOMATION_SENSOR
 from callops_dagster.platform.partitions import daily_partitions
 from callops_dagster.platform.settings import load_settings
 from callops_dagster.platform.storage import is_dir, list_folder, storage_errors
 from callops_dagster.report.manifest import verify_reports
 from callops_dagster.weekly.assets import JOB as WEEKLY_JOB
+from callops_dagster.weekly.assets import WEEKLY as WEEKLY_ASSET
 from callops_dagster.weekly.assets import WEEKLY_FILE, WEEKS_FOLDER, weekly_partitions
 
 JOB = "callops_daily"
@@ -92,11 +95,13 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
     return "see the run in the Dagster UI"
 
 
-def run_day(instance: dg.DagsterInstance, day: str, job: str = JOB) -> DayResult:
-    """One run of ``job`` (``callops_daily``) for the partition ``day`` in ``instance``; never
-    raises on a failed run."""
+def run_day(
+    instance: dg.DagsterInstance, day: str, job: str = JOB, assets: Sequence[dg.AssetKey] | None = None
+) -> DayResult:
+    """One run of ``job`` (``callops_daily``) for the partition ``day`` in ``instance`` (only
+    ``assets`` and their checks, when given); never raises on a failed run."""
     result = defs.resolve_job_def(job).execute_in_process(
-        partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET
+        partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET, asset_selection=assets
     )
     return DayResult(
         day=day,
@@ -170,3 +175,113 @@ def run_week(instance: dg.DagsterInstance, week: str) -> DayResult:
 
 def weekly_file(week: str) -> Path | UPath:
     return load_settings().data_dir / "reports" / WEEKS_FOLDER / week / WEEKLY_FILE
+
+
+# ---------------------------------------------------------------- refresh (issue: corrections)
+
+CURSOR_FILE = "callops-automation-cursor"  # in DAGSTER_HOME: where the command's evaluations left off
+MAX_ROUNDS = 60  # a carried-forward roster moves one day a round; a day's chain is one round
+DAEMON_FRESH_S = 60
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """One partition brought up to date: which assets, why, and the run."""
+
+    partition: str
+    weekly: bool
+    assets: list[str]
+    why: str
+    result: DayResult
+
+
+def _cursor_path(instance: dg.DagsterInstance) -> Path:
+    return Path(instance.root_directory) / CURSOR_FILE
+
+
+def _load_cursor(instance: dg.DagsterInstance):
+    path = _cursor_path(instance)
+    try:
+        return dg.deserialize_value(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, Exception):  # no cursor yet, or one an older Dagster wrote
+        return None
+
+
+def _save_cursor(instance: dg.DagsterInstance, cursor) -> None:
+    path = _cursor_path(instance)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(dg.serialize_value(cursor), encoding="utf-8")
+    tmp.replace(path)
+
+
+def daemon_refreshes(instance: dg.DagsterInstance) -> bool:
+    """True when a live daemon runs the automation sensor: it brings the dependents up to date
+    and the command leaves them to it (two evaluators would request the same refresh twice)."""
+    try:
+        heartbeats = instance.get_daemon_heartbeats()
+    except Exception:  # an instance without daemon storage
+        return False
+    beat = heartbeats.get("ASSET")
+    if beat is None or dt.datetime.now().timestamp() - beat.timestamp > DAEMON_FRESH_S:
+        return False
+    states = [s for s in instance.all_instigator_state() if s.instigator_name == AUTOMATION_SENSOR]
+    return not states or any(s.status.value != "STOPPED" for s in states)  # default: running
+
+
+def _requests(result) -> dict[tuple[bool, str], list[dg.AssetKey]]:
+    """The requested asset partitions, by (weekly, partition key), in the order to run them:
+    days in date order, then weeks in date order."""
+    weekly_keys = {dg.AssetKey(WEEKLY_ASSET)}
+    found: dict[tuple[bool, str], list[dg.AssetKey]] = {}
+    for key in defs.resolve_asset_graph().get_all_asset_keys():
+        for partition in result.get_requested_partitions(key):
+            found.setdefault((key in weekly_keys, partition), []).append(key)
+    return dict(sorted(found.items()))
+
+
+def prime_refresh(instance: dg.DagsterInstance) -> None:
+    """Before the command's first run in an instance: one evaluation that records where things
+    stand (a first evaluation requests nothing), so the runs that follow are seen as changes and
+    existing history starts no flood of refreshes."""
+    if _load_cursor(instance) is None:
+        _save_cursor(instance, dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor)
+
+
+def refresh_dependents(
+    instance: dg.DagsterInstance, changed: Sequence[str], on_refresh: Callable[[Refresh], None] = lambda r: None
+) -> list[Refresh]:
+    """Evaluate the assets' automation conditions (as the daemon's automation sensor does) and
+    run what they request, round after round until nothing is requested: every partition that
+    was materialised before and read a changed one. ``changed``: the days this command ran (for
+    the reasons printed)."""
+    cursor = _load_cursor(instance)
+    if cursor is None:  # never primed (see prime_refresh): this evaluation records where things stand
+        prime_refresh(instance)
+        return []
+    done: list[Refresh] = []
+    touched = list(changed)
+    for _ in range(MAX_ROUNDS):
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+        cursor = result.cursor
+        _save_cursor(instance, cursor)
+        requests = _requests(result)
+        if not requests:
+            break
+        for (weekly, partition), keys in requests.items():
+            job = WEEKLY_JOB if weekly else JOB
+            outcome = run_day(instance, partition, job=job, assets=keys)
+            refresh = Refresh(partition, weekly, sorted(k.to_user_string() for k in keys),
+                              _why(partition, weekly, touched), outcome)
+            on_refresh(refresh)
+            done.append(refresh)
+    return done
+
+
+def _why(partition: str, weekly: bool, touched: Sequence[str]) -> str:
+    """Which changed days a refreshed partition reads."""
+    day = dt.date.fromisoformat(partition)
+    if weekly:
+        reads = [d for d in touched if day - dt.timedelta(days=7) <= dt.date.fromisoformat(d) < day + dt.timedelta(days=7)]
+        return f"it reads {', '.join(sorted(set(reads)))}" if reads else "an input changed"
+    earlier = sorted({d for d in touched if day - dt.timedelta(days=7) <= dt.date.fromisoformat(d) < day})
+    return f"it reads {', '.join(earlier)} (seven-day window, trend or roster)" if earlier else "an input changed"

@@ -14,6 +14,7 @@ from callops_dagster.compliance import rules
 from callops_dagster.compliance.rules import CallingHours
 from callops_dagster.contract import check_names as checks
 from callops_dagster.platform.metadata import OWNERS, counts_md, declared_metadata, sample_md, table_metadata
+from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change
 from callops_dagster.platform.checks import check_spec
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
@@ -32,6 +33,8 @@ SAMPLE_LOANS = 10
     kinds={"pandas", "parquet", "csv"},
     owners=OWNERS,
     metadata=declared_metadata(AGENT_COMPLIANCE),
+    code_version=CODE_VERSION,
+    automation_condition=refresh_on_change(),
     ins={"agent_performance_summary": dg.AssetIn(), "call_logs": dg.AssetIn(), "disposition_summary": dg.AssetIn()},
     check_specs=[
         check_spec(
@@ -97,6 +100,8 @@ def agent_compliance(
     kinds={"pandas", "parquet"},
     owners=OWNERS,
     metadata=declared_metadata(LOAN_CONTACTS),
+    code_version=CODE_VERSION,
+    automation_condition=refresh_on_change(),
     ins={"call_logs": dg.AssetIn()},
 )
 def loan_contacts(call_logs: pd.DataFrame) -> dg.Output[pd.DataFrame]:
@@ -145,6 +150,8 @@ def _window_mapping() -> dg.TimeWindowPartitionMapping:
     kinds={"pandas", "parquet", "csv"},
     owners=OWNERS,
     metadata=declared_metadata(LOAN_CONTACT_FREQUENCY),
+    code_version=CODE_VERSION,
+    automation_condition=refresh_on_change(),
     ins={
         LOAN_CONTACTS: dg.AssetIn(
             partition_mapping=_window_mapping(),

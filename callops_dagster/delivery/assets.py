@@ -17,7 +17,7 @@ from upath import UPath
 from callops_dagster.compliance.picture import agent_summary_png, markdown_image
 from callops_dagster.compliance.rules import CallingHours, compliance_files, compliance_line
 from callops_dagster.contract.safe_text import one_line_values
-from callops_dagster.contract.sources import AGENT_ROSTER, CALL_ID_CONFLICT, CALL_LOGS
+from callops_dagster.ingest.validation import call_id_conflicts, roster_day_of
 from callops_dagster.delivery.blocks import correction_text, summary_blocks
 from callops_dagster.delivery.ledger import (
     BACKFILL,
@@ -34,16 +34,18 @@ from callops_dagster.delivery.ledger import (
 )
 from callops_dagster.delivery.resources import SlackDeliveryError, SlackResource
 from callops_dagster.landing.folder import newest_complete_day
-from callops_dagster.platform.metadata import OWNERS, latest_partition_metadata
+from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change
+from callops_dagster.platform.metadata import OWNERS
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
-from callops_dagster.report.assets import REPORTING, day_rows_read, landing_metadata
+from callops_dagster.report.assets import REPORTING
 from callops_dagster.report.day import (
     MESSAGE_FILE,
     MESSAGE_SOURCE_COLUMNS,
     data_quality,
     day_message,
     report_files,
+    rows_read_of,
 )
 from callops_dagster.report.message import DataQuality, top_performer
 from callops_dagster.report.publish import publish_reports
@@ -116,17 +118,18 @@ def deliver_summary(
     return {"slack_delivery": decision.kind, "slack_attempts": attempts, **meta}
 
 
-def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, rejected: pd.DataFrame) -> DataQuality:
-    """The day's data-quality figures, with what the landing assets and call_logs counted."""
-    landing = landing_metadata(context)
-    conflicts = latest_partition_metadata(context, CALL_LOGS.name).get(f"warning_{CALL_ID_CONFLICT}", 0)
+def _data_quality(
+    day: dt.date, summary: pd.DataFrame, rejected: pd.DataFrame, roster: pd.DataFrame, calls: pd.DataFrame
+) -> DataQuality:
+    """The day's data-quality figures, from the day's tables (its inputs): rows read, the roster
+    day and the call_ids shared by different calls."""
     return data_quality(
         summary,
         rejected,
-        day=partition_day(context),
-        rows_read=day_rows_read(landing),
-        roster_day=pd.Timestamp(landing[AGENT_ROSTER.name]["roster_day"]).date(),
-        call_id_conflicts=int(conflicts),
+        day=day,
+        rows_read=rows_read_of(summary, rejected, roster, day),
+        roster_day=roster_day_of(roster, day),
+        call_id_conflicts=int(call_id_conflicts(calls)["call_id"].nunique()),
     )
 
 
@@ -141,7 +144,11 @@ def _data_quality(context: dg.AssetExecutionContext, summary: pd.DataFrame, reje
         "rejected_rows": dg.AssetIn(),
         "agent_compliance": dg.AssetIn(),
         "loan_contact_frequency": dg.AssetIn(),
+        "agent_roster": dg.AssetIn(),
+        "call_logs": dg.AssetIn(),
     },
+    code_version=CODE_VERSION,
+    automation_condition=refresh_on_change(),
 )
 def slack_summary(
     context: dg.AssetExecutionContext,
@@ -151,6 +158,8 @@ def slack_summary(
     rejected_rows: pd.DataFrame,
     agent_compliance: pd.DataFrame,
     loan_contact_frequency: pd.DataFrame,
+    agent_roster: pd.DataFrame,
+    call_logs: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """The day's Slack-style summary; publishes the day's reports together.
 
@@ -164,7 +173,7 @@ def slack_summary(
     (newest landed day only, once per content; dry-run without SLACK_WEBHOOK_URL).
     """
     day = partition_day(context)
-    quality = _data_quality(context, agent_performance_summary, rejected_rows)
+    quality = _data_quality(day, agent_performance_summary, rejected_rows, agent_roster, call_logs)
     hours = CallingHours.parse(callops.calling_hours)
     compliance = compliance_line(
         agent_compliance, int(agent_performance_summary["total_calls"].sum()), loan_contact_frequency,

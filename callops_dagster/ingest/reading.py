@@ -9,6 +9,7 @@ with one line naming the file, the problem and, where there is one, the line num
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,8 @@ class RawTable:
     path: Path | UPath
     bytes: int
     extra_columns: list[str] = field(default_factory=list)
+    # sha256 of the file's bytes: the landing asset's data version (identical bytes, no work).
+    fingerprint: str = ""
 
 
 def normalise_header(name: str) -> str:
@@ -307,6 +310,7 @@ def read_landing_csv(path: Path | UPath, spec: SourceSpec, *, max_bytes: int | N
     ``SourceFileError`` if it is unusable."""
     name = spec.file_name
     data, size = _file_bytes(path, name, max_bytes)
+    fingerprint = hashlib.sha256(data).hexdigest()
     body, skipped = _body(data, name)
     try:
         header = _header_fields(body, name)
@@ -321,4 +325,6 @@ def read_landing_csv(path: Path | UPath, spec: SourceSpec, *, max_bytes: int | N
     del data, body, table, data_rows
     frame = _records_frame(columns, good_rows, invalid)
     records = good_rows + len(invalid.malformed)
-    return RawTable(frame=frame, records_read=records, path=path, bytes=size, extra_columns=extras)
+    return RawTable(
+        frame=frame, records_read=records, path=path, bytes=size, extra_columns=extras, fingerprint=fingerprint
+    )

@@ -35,8 +35,13 @@ def _usable_roster(path: Path | UPath, max_bytes: int | None) -> RawTable | None
     return table if table.records_read > 0 else None
 
 
-def choose_roster(data_dir: Path | UPath, day: dt.date, *, max_bytes: int | None = None) -> RosterChoice:
+def choose_roster(
+    data_dir: Path | UPath, day: dt.date, *, max_bytes: int | None = None, own_only: bool = False
+) -> RosterChoice | None:
     """The day's own roster, or the latest earlier day's roster that has data rows.
+
+    ``own_only``: None instead of searching earlier days when the day has no usable roster of
+    its own (the caller carries the previous day's roster forward itself).
 
     A roster of the day that is present but unusable (a missing column, say) fails the day:
     carrying forward is for a roster that did not come, not for one that came broken.
@@ -45,6 +50,8 @@ def choose_roster(data_dir: Path | UPath, day: dt.date, *, max_bytes: int | None
     own = _usable_roster(landing_file(data_dir, day, AGENT_ROSTER), max_bytes)
     if own is not None:
         return RosterChoice(own, day)
+    if own_only:
+        return None
     skipped: list[str] = []
     for earlier in reversed([d for d in landed_days(data_dir) if d < day]):
         try:

@@ -20,6 +20,7 @@ from callops_dagster.ingest.validation import (
     Validated,
     records_conservation,
     reported_rejects,
+    roster_day_of,
     validate_agent_roster,
     validate_call_logs,
     validate_disposition_summary,
@@ -28,10 +29,10 @@ from callops_dagster.platform.metadata import (
     OWNERS,
     counts_md,
     declared_metadata,
-    latest_partition_metadata,
     sample_md,
     table_metadata,
 )
+from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change, refresh_on_new_version
 from callops_dagster.platform.checks import check_spec
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
@@ -175,6 +176,12 @@ def _check_results(
 def _outs(spec: SourceSpec) -> dict[str, dg.AssetOut]:
     """The validated table of one file and its rejected rows."""
     rejected_name = rejected_asset_name(spec)
+    # The roster's landing asset is recomputed when the previous day's roster changes: a day
+    # with its own file finds the same version, and nothing below it runs again.
+    versioned = {
+        "code_version": CODE_VERSION,
+        "automation_condition": refresh_on_new_version() if spec == AGENT_ROSTER else refresh_on_change(),
+    }
     return {
         spec.name: dg.AssetOut(
             group_name=GROUP,
@@ -182,6 +189,7 @@ def _outs(spec: SourceSpec) -> dict[str, dg.AssetOut]:
             owners=OWNERS,
             metadata=declared_metadata(spec.name),
             description=DESCRIPTIONS[spec.name],
+            **versioned,
         ),
         rejected_name: dg.AssetOut(
             group_name=GROUP,
@@ -192,20 +200,18 @@ def _outs(spec: SourceSpec) -> dict[str, dg.AssetOut]:
                 f"Rows of {spec.file_name} that broke a row rule: row_number, reason "
                 "code (the first rule broken) and raw values."
             ),
+            **versioned,
         ),
     }
 
 
-def _roster_carried_from(context: dg.AssetExecutionContext, spec: SourceSpec) -> str | None:
-    """The earlier day a carried-forward roster came from; None for the day's own file.
-
-    Only the roster is ever carried forward, and the raw table does not say from where: the
-    raw roster asset records it in its metadata (``roster_day``, ``carried_forward``).
-    """
+def _roster_carried_from(raw: pd.DataFrame, context: dg.AssetExecutionContext, spec: SourceSpec) -> str | None:
+    """The earlier day a carried-forward roster came from (the raw roster's ``roster_day``
+    column says); None for the day's own file and the other sources."""
     if spec != AGENT_ROSTER:
         return None
-    upstream = latest_partition_metadata(context, raw_asset_name(spec))
-    return str(upstream["roster_day"]) if upstream.get("carried_forward", False) else None
+    roster_day = roster_day_of(raw, partition_day(context))
+    return roster_day.isoformat() if roster_day != partition_day(context) else None
 
 
 def _kept_metadata(spec: SourceSpec, result: Validated) -> dict:
@@ -242,7 +248,7 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     )
     def validate(context: dg.AssetExecutionContext, callops: CallopsConfig, raw: pd.DataFrame):
         result = VALIDATORS[spec.name](raw, context, callops)
-        carried_from = _roster_carried_from(context, spec)
+        carried_from = _roster_carried_from(raw, context, spec)
         reported = reported_rejects(result, carried_from is not None)
         yield dg.Output(result.kept, output_name=spec.name, metadata=_kept_metadata(spec, result))
         yield dg.Output(

@@ -43,6 +43,7 @@ from callops_dagster.contract.durations import MINUTES, exact_seconds, valid_dur
 from callops_dagster.ingest.reading import ROW_NUMBER
 
 REASON = "reason"
+ROSTER_DAY = "roster_day"
 # ASCII digits only: Python's \d also matches other scripts' digits ("٦٠"), which no
 # parser downstream reads as a number.
 DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -157,6 +158,14 @@ def empty_rejected() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="str") for c in REJECTED_COLUMNS})
     frame[ROW_NUMBER] = frame[ROW_NUMBER].astype("int64")
     return frame
+
+
+def roster_day_of(roster: pd.DataFrame, day: dt.date) -> dt.date:
+    """The day whose file a roster table is (``day`` when the table does not say: no rows, or
+    a table read straight from a file)."""
+    if ROSTER_DAY not in roster.columns or roster.empty:
+        return day
+    return dt.date.fromisoformat(str(roster[ROSTER_DAY].iloc[0]))
 
 
 def reported_rejects(result: Validated, carried_forward: bool) -> pd.DataFrame:
@@ -385,6 +394,8 @@ def validate_agent_roster(raw: pd.DataFrame) -> Validated:
             "last_name": kept["users_last_name"],
             "agent_name": agent_name(kept["users_first_name"], kept["users_last_name"]),
             "office_location": kept["users_office_location"],
+            # The day whose file the roster is (the landing asset names it; absent in a bare file).
+            **({ROSTER_DAY: kept[ROSTER_DAY]} if ROSTER_DAY in kept.columns else {}),
         }
     ).reset_index(drop=True)
     return Validated(table, _rejected_frame(raw, reason, AGENT_ROSTER))

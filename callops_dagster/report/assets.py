@@ -6,21 +6,20 @@ import dagster as dg
 import pandas as pd
 
 from callops_dagster.contract import check_names as checks
-from callops_dagster.contract.sources import AGENT_ROSTER, SOURCES, raw_asset_name
 from callops_dagster.ingest.validation import REASON
 from callops_dagster.platform.metadata import (
     OWNERS,
     counts_md,
     declared_metadata,
-    latest_partition_metadata,
     sample_md,
     table_metadata,
 )
+from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change
 from callops_dagster.platform.checks import check_spec
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
 from callops_dagster.report.checks import trend_check_result, trend_check_spec
-from callops_dagster.report.day import missing_keys, rejected_table, rows_read
+from callops_dagster.report.day import missing_keys, rejected_table, rows_read_of
 from callops_dagster.report.join import build_agent_day
 from callops_dagster.report.late_rows import late_rows, late_rows_text
 from callops_dagster.report.metrics import SUMMARY_COLUMNS, summarise_agent_day
@@ -40,6 +39,8 @@ SUMMARY = "agent_performance_summary"
     kinds={"pandas", "parquet", "csv"},
     owners=OWNERS,
     metadata=declared_metadata("rejected_rows"),
+    code_version=CODE_VERSION,
+    automation_condition=refresh_on_change(),
     ins={
         "call_logs_rejected": dg.AssetIn(),
         "agent_roster_rejected": dg.AssetIn(),
@@ -100,6 +101,8 @@ def rejected_rows(
     kinds={"pandas", "parquet"},
     owners=OWNERS,
     metadata=declared_metadata("agent_day"),
+    code_version=CODE_VERSION,
+    automation_condition=refresh_on_change(),
     check_specs=[
         check_spec(
             checks.NOTHING_LOST,
@@ -175,13 +178,16 @@ def agent_day(
         for name, (text, _) in SUMMARY_RULES.items()
     ]
     + [trend_check_spec(SUMMARY)],
-    ins={"agent_day": dg.AssetIn(), "rejected_rows": dg.AssetIn()},
+    ins={"agent_day": dg.AssetIn(), "rejected_rows": dg.AssetIn(), "agent_roster": dg.AssetIn()},
+    code_version=CODE_VERSION,
+    automation_condition=refresh_on_change(),
 )
 def agent_performance_summary(
     context: dg.AssetExecutionContext,
     callops: CallopsConfig,
     agent_day: pd.DataFrame,
     rejected_rows: pd.DataFrame,
+    agent_roster: pd.DataFrame,
 ):
     """Per agent-day metrics, published as `reports/<date>/agent_performance_summary.csv`.
 
@@ -193,7 +199,8 @@ def agent_performance_summary(
     with the trailing landed days.
     """
     summary = summarise_agent_day(agent_day)
-    figures = day_figures(summary, len(rejected_rows), day_rows_read(landing_metadata(context)))
+    read = rows_read_of(agent_day, rejected_rows, agent_roster, partition_day(context))
+    figures = day_figures(summary, len(rejected_rows), read)
     yield dg.Output(
         summary,
         metadata=table_metadata(summary, SUMMARY, preview_columns=SUMMARY_COLUMNS, **figures),
@@ -209,14 +216,3 @@ def agent_performance_summary(
             },
         )
     yield trend_check_result(context, SUMMARY, figures, callops)
-
-
-def landing_metadata(context: dg.AssetExecutionContext) -> dict[str, dict]:
-    """This partition's latest metadata of each landing asset, by source name."""
-    return {spec.name: latest_partition_metadata(context, raw_asset_name(spec)) for spec in SOURCES}
-
-
-def day_rows_read(landing: dict[str, dict]) -> int:
-    """Records read from the day's own files, as the landing assets counted them."""
-    carried = bool(landing[AGENT_ROSTER.name].get("carried_forward"))
-    return rows_read({name: int(meta["records_read"]) for name, meta in landing.items()}, carried)

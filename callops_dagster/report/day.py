@@ -28,6 +28,7 @@ from callops_dagster.ingest.reading import RawTable
 from callops_dagster.ingest.validation import (
     Validated,
     reported_rejects,
+    roster_day_of,
     validate_agent_roster,
     validate_call_logs,
     validate_disposition_summary,
@@ -64,6 +65,16 @@ def rows_read(records_read: Mapping[str, int], roster_carried_forward: bool) -> 
         for name, count in records_read.items()
         if not (name == AGENT_ROSTER.name and roster_carried_forward)
     )
+
+
+def rows_read_of(agent_day: pd.DataFrame, rejected: pd.DataFrame, roster: pd.DataFrame, day: dt.date) -> int:
+    """Records read from the day's own files, from the day's tables (``agent_day`` or the
+    summary, which has its rows): every kept call is counted in total_calls and every kept
+    login is an agent-day with its login row (the
+    blocking ``nothing_lost`` check holds both), every other record is a rejected row, and the
+    roster counts only when it is the day's own file (a carried roster's rows belong to its day)."""
+    own_roster = len(roster) if roster_day_of(roster, day) == day else 0
+    return int(agent_day["total_calls"].sum()) + int(agent_day["has_login_row"].sum()) + len(rejected) + own_roster
 
 
 def data_quality(

@@ -22,7 +22,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 CONNECT_RATE_PLACES = 4
 AVG_DURATION_PLACES = 2
 # Kept beside the contract's columns so the message can use exact figures and roster flags.
-EXACT_COLUMNS: tuple[str, ...] = ("completed_calls", "duration_sum_s", "duration_count", "in_roster")
+EXACT_COLUMNS: tuple[str, ...] = ("completed_calls", "duration_sum_s", "duration_count", "in_roster", "has_login_row")
 
 
 def round_half_up(value: Fraction, places: int) -> Decimal:
