@@ -101,9 +101,33 @@ def test_a_changed_message_goes_out_as_a_correction(data_dir, instance, monkeypa
     assert len(slack.requests) == 2
     fixed = slack.requests[1]
     assert fixed.text.splitlines()[0] == f"Agent Summary for {DAY} (correction)"
-    assert fixed.text.splitlines()[1:] == message(data_dir).splitlines()[1:]
+    assert fixed.text.splitlines()[1:-1] == message(data_dir).splitlines()[1:]
+    first = slack.requests[0].text.splitlines()
+    changed = [(old, new) for old, new in zip(first[1:], message(data_dir).splitlines()[1:]) if old != new]
+    assert changed and fixed.text.splitlines()[-1] == "Changed since the first post: " + "; ".join(
+        f"{old} → {new}" for old, new in changed
+    )
     assert fixed.blocks[0]["text"]["text"].endswith("(correction)")
     assert [p.kind for p in read_posts(ledger_path(data_dir, DAY))] == ["posted", "correction"]
+
+
+def test_a_posted_earlier_day_whose_message_changed_gets_one_correction(data_dir, instance, monkeypatch):
+    """Automation refreshes an earlier day after a correction: it was posted when it was the
+    newest day, so its changed message goes out once as a correction; the same refresh again
+    posts nothing, and a day never posted (a backfill day) stays unposted."""
+    write_day(data_dir, EARLIER)
+    with FakeSlack() as slack:
+        resource = webhook(monkeypatch, slack.url)
+        materialize_day(data_dir, EARLIER, instance, slack=resource)  # the newest day then: posted
+        write_day(data_dir, DAY)
+        materialize_day(data_dir, DAY, instance, slack=resource)
+        write_day(data_dir, EARLIER, calls=clean_calls(EARLIER)[:-1])
+        materialize_day(data_dir, EARLIER, instance, slack=resource)
+        materialize_day(data_dir, EARLIER, instance, slack=resource)  # same content: nothing
+    titles = [r.text.splitlines()[0] for r in slack.requests]
+    assert titles == [f"Agent Summary for {EARLIER}", f"Agent Summary for {DAY}",
+                      f"Agent Summary for {EARLIER} (correction)"]
+    assert [p.kind for p in read_posts(ledger_path(data_dir, EARLIER))] == ["posted", "correction"]
 
 
 def test_a_backfill_day_posts_nothing_unless_asked(data_dir, instance, monkeypatch):

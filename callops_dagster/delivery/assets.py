@@ -87,7 +87,7 @@ def deliver_summary(
     if not decision.post:
         context.log.info(f"Slack: {day} not posted: {decision.reason}")
         return {"slack_delivery": "skipped", **meta}
-    message = correction_text(text) if decision.correction else text
+    message = correction_text(text, posts[-1].text if posts else "") if decision.correction else text
     if slack.dry_run:
         context.log.info(
             f"Slack dry-run (SLACK_WEBHOOK_URL not set): would post {day} as {decision.kind} "
@@ -105,7 +105,7 @@ def deliver_summary(
             metadata={"slack_delivery": "failed", **meta},
         ) from None
     try:
-        record_post(ledger, Post(day, digest, now_utc(), decision.kind, context.run.run_id))
+        record_post(ledger, Post(day, digest, now_utc(), decision.kind, context.run.run_id, text))
     except OSError as exc:
         raise dg.Failure(
             description=(

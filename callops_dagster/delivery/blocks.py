@@ -47,10 +47,24 @@ def notification_text(text: str) -> str:
     return slack_lines(text, FIELD_MAX, MESSAGE_TEXT_MAX - len(end), TAIL) + end
 
 
-def correction_text(text: str) -> str:
-    """The message with its first line marked ``(correction)``."""
+def correction_text(text: str, previous: str = "") -> str:
+    """The message with its first line marked ``(correction)``; when the previously posted text
+    is known, a last line names the lines that changed, old → new (no ">" for Slack to escape)."""
     first, newline, rest = text.partition("\n")
-    return f"{first} {CORRECTION}{newline}{rest}"
+    marked = f"{first} {CORRECTION}{newline}{rest}"
+    changes = changed_lines(previous, text) if previous else []
+    if not changes:
+        return marked
+    listed = "; ".join(f"{old} → {new}" for old, new in changes)
+    return f"{marked.rstrip(chr(10))}\nChanged since the first post: {listed}"
+
+
+def changed_lines(old: str, new: str) -> list[tuple[str, str]]:
+    """Lines that differ at the same position (a line that appears or disappears: against '')."""
+    a, b = old.splitlines(), new.splitlines()
+    width = max(len(a), len(b))
+    a, b = a + [""] * (width - len(a)), b + [""] * (width - len(b))
+    return [(x, y) for x, y in zip(a, b) if x != y]
 
 
 COMPLIANCE_PREFIX = "Compliance: "

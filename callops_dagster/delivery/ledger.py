@@ -44,6 +44,7 @@ class Post:
     posted_at: str  # ISO 8601, UTC
     kind: str  # posted | correction | repost
     run_id: str = ""
+    text: str = ""  # what was posted (older ledgers: empty), for a later correction's changed lines
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,15 @@ def decide(
 ) -> Decision:
     """Whether ``day``'s message (``digest``) goes out, and whether as a correction.
 
-    - Only the newest landed day posts, unless backfills are allowed or the post is forced.
+    - Only the newest landed day posts a first time, unless backfills are allowed or forced.
     - The same content as the last post is not posted again unless forced.
-    - Different content for a day already posted goes out as a correction.
+    - Different content for a day already posted goes out as a correction, newest or not: a
+      corrected earlier day refreshed by automation tells Slack once what changed, so no posted
+      text keeps claiming figures the reports no longer hold.
     """
     newest = newest_day is None or day >= newest_day
+    if last is not None and last.content_hash != digest:
+        return Decision(CORRECTION, f"correction of the post of {last.posted_at}")
     if not (newest or post_backfill or force):
         return Decision(None, f"backfill day: only the newest landed day ({newest_day}) posts")
     if last is None:
