@@ -68,6 +68,7 @@ SLOW_MODULES = {
     "test_cli.py",
     "test_slack_cli.py",
     "test_properties.py",
+    "test_corrections.py",
     # dg.materialize of whole days
     "test_alerts.py",
     "test_assignment.py",
@@ -90,6 +91,7 @@ SLOW_MODULES = {
 LONGEST_FIRST = (
     "test_cluster.py",
     "test_callops_cli.py",
+    "test_corrections.py",
     "test_hardening.py",
     "test_browser.py",
     "test_slack_cli.py",
