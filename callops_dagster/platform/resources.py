@@ -33,7 +33,10 @@ def _without_debug_lines(log: logging.Logger, below: int = logging.INFO) -> Iter
 
 def _set_level(log: logging.Logger, level: int) -> None:
     log.setLevel(level)
-    log._cache.clear()  # a Dagster log manager is not registered with logging: clear its own cache
+    # A Dagster log manager is not registered with logging, so setLevel leaves its cache of
+    # isEnabledFor answers (Python's private Logger._cache) stale: cleared here when it is there.
+    if isinstance(cache := getattr(log, "_cache", None), dict):
+        cache.clear()
 
 
 def _plain_index(frame: pd.DataFrame) -> bool:
