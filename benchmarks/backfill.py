@@ -23,12 +23,9 @@ BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
 # The instance as callops makes one (telemetry off, the project's SQLite storage), with a queue.
 QUEUED_YAML = PROJECT_INSTANCE + """\
-run_coordinator:
-  module: dagster._core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: {concurrency}
-    dequeue_interval_seconds: 1
+run_queue:
+  max_concurrent_runs: {concurrency}
+  dequeue_interval_seconds: 1
 """
 
 

@@ -38,7 +38,7 @@ defs = dg.Definitions(
     sensors=[landing_sensor, automation_sensor, freshness_sensor, run_alerts, relaunch_lost_days],
     resources={
         "callops": CallopsConfig.from_settings(settings),
-        "io_manager": WarehouseIOManager(data_dir=str(settings.data_dir)),
+        "io_manager": WarehouseIOManager(data_dir=str(settings.data_dir), handover_mb=settings.handover_mb),
         # dg.EnvVar keeps the secret out of run config and snapshots; unset means dry-run.
         "slack": SlackResource(
             webhook_url=dg.EnvVar(WEBHOOK_ENV) if settings.slack_webhook_set else None,

@@ -65,10 +65,9 @@ def test_both_queue_runs_with_the_same_limits(instance, helm):
     runs = instance["concurrency"]["runs"]
     queued = helm["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
     assert helm["dagsterDaemon"]["runCoordinator"]["type"] == "QueuedRunCoordinator"
-    assert instance["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert queued["maxConcurrentRuns"] == runs["max_concurrent_runs"]
     assert queued["tagConcurrencyLimits"] == runs["tag_concurrency_limits"]
-    assert queued["dequeueIntervalSeconds"] == instance["run_coordinator"]["config"]["dequeue_interval_seconds"]
+    assert queued["dequeueIntervalSeconds"] == instance["run_queue"]["dequeue_interval_seconds"]
     day_limit = {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
     assert day_limit in runs["tag_concurrency_limits"]
 

@@ -111,3 +111,126 @@ def test_the_days_reports_are_the_same_when_the_downstream_steps_read_the_wareho
         instance.dispose()
     assert len(in_memory) == 6
     assert from_parquet == in_memory
+
+
+class Recording(WarehouseIOManager):
+    """The warehouse IO manager, keeping hold of the IO manager it made for the run."""
+
+    def create_io_manager(self, context):
+        io_manager = super().create_io_manager(context)
+        MADE.append(io_manager)
+        return io_manager
+
+
+MADE: list = []
+
+
+def parquet_reads(monkeypatch) -> list[str]:
+    """The Parquet files read back (pandas.read_parquet calls), recorded as they happen."""
+    reads: list[str] = []
+    original = pd.read_parquet
+
+    def recording(path, *args, **kwargs):
+        reads.append(str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_parquet", recording)
+    return reads
+
+
+@dg.asset(partitions_def=days)
+def wide() -> pd.DataFrame:
+    """A table of ~1.6 MB in memory."""
+    return pd.DataFrame({"n": range(200_000)})
+
+
+@dg.asset(partitions_def=days)
+def wide_total(wide: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"n": [int(wide["n"].sum())], "calls": [len(calls)]})
+
+
+def test_the_hand_over_is_bounded_in_bytes_beyond_which_tables_are_read_from_parquet(tmp_path, monkeypatch):
+    """With a 1 MB budget the small calls table is handed over and the 1.6 MB one is read back
+    from its file; the answer is the same."""
+    reads = parquet_reads(monkeypatch)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [wide, calls, wide_total], partition_key=DAY, instance=instance,
+            resources={"io_manager": WarehouseIOManager(data_dir=str(tmp_path), handover_mb=1)},
+        )
+    assert result.success
+    assert result.output_for_node("wide_total").to_dict("list") == {"n": [sum(range(200_000))], "calls": [3]}
+    assert [p.split("warehouse")[-1] for p in reads] == [f"/wide/{DAY}.parquet"]
+
+
+def test_no_hand_over_at_all_with_a_budget_of_zero(tmp_path, monkeypatch):
+    reads = parquet_reads(monkeypatch)
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(
+            [wide, calls, wide_total], partition_key=DAY, instance=instance,
+            resources={"io_manager": WarehouseIOManager(data_dir=str(tmp_path), handover_mb=0)},
+        ).success
+    assert sorted(p.split("warehouse")[-1] for p in reads) == [f"/calls/{DAY}.parquet", f"/wide/{DAY}.parquet"]
+
+
+@dg.asset(partitions_def=days)
+def never_read() -> pd.DataFrame:
+    """A table no step of the run reads after it."""
+    return pd.DataFrame({"n": [1, 2]})
+
+
+def test_tables_are_held_while_readers_remain_and_released_when_the_run_ends(tmp_path):
+    """During the run a table with a reader still to come is held; it is let go after its last
+    reader; and whatever is still held when the run ends (a reader that never ran, here a
+    failed step) is released by the resource's teardown: the IO manager holds nothing after."""
+    seen: dict[str, int] = {}
+
+    @dg.asset(partitions_def=days)
+    def first_reader(calls: pd.DataFrame) -> pd.DataFrame:
+        seen["held while a reader remains"] = len(MADE[-1]._in_run)
+        return calls
+
+    @dg.asset(partitions_def=days)
+    def second_reader(calls: pd.DataFrame, first_reader: pd.DataFrame) -> pd.DataFrame:
+        seen["held after the last reader"] = len(MADE[-1]._in_run)
+        return calls
+
+    @dg.asset(partitions_def=days)
+    def failing_reader(second_reader: pd.DataFrame) -> pd.DataFrame:
+        seen["held at the failing step"] = len(MADE[-1]._in_run)  # second_reader's, for never_run
+        raise RuntimeError("boom")
+
+    @dg.asset(partitions_def=days)
+    def never_run(second_reader: pd.DataFrame, failing_reader: pd.DataFrame) -> pd.DataFrame:
+        return second_reader
+
+    MADE.clear()
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [calls, first_reader, second_reader, failing_reader, never_run, never_read], partition_key=DAY,
+            instance=instance, raise_on_error=False,
+            resources={"io_manager": Recording(data_dir=str(tmp_path))},
+        )
+    assert not result.success
+    assert seen == {"held while a reader remains": 1, "held after the last reader": 0, "held at the failing step": 1}
+    assert len(MADE) == 1 and MADE[0]._in_run == {} and MADE[0].held_bytes == 0
+
+
+def test_an_unreadable_plan_is_one_warning_and_no_hand_over(tmp_path, monkeypatch):
+    """The day the execution plan's private API changes (simulated: StepOutputHandle gone), the
+    run still succeeds, every step reads Parquet, and the run's log says so once."""
+    from callops_dagster.platform import dagster_internals
+
+    def gone(*args, **kwargs):
+        raise AttributeError("StepOutputHandle is gone")
+
+    monkeypatch.setattr(dagster_internals, "StepOutputHandle", gone)
+    reads = parquet_reads(monkeypatch)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([calls, changed_copy, totals], partition_key=DAY, instance=instance,
+                                resources={"io_manager": WarehouseIOManager(data_dir=str(tmp_path))})
+        warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == 30]
+    assert result.success
+    assert result.output_for_node("totals").to_dict("list") == {"agent_id": ["A1", "A2"], "seconds": [40, 20]}
+    assert len(reads) == 2  # calls, for changed_copy and for totals
+    assert sum("execution plan could not be read" in w for w in warnings) == 1

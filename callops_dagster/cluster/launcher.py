@@ -21,13 +21,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
-from dagster._serdes import ConfigurableClassData
 from dagster_celery.launcher import CeleryRunLauncher
 from dagster_celery.tags import DAGSTER_CELERY_TASK_ID_TAG
 
 from callops_dagster.cluster.health import ENDED, FAILED, RUNNING, judge
 from callops_dagster.cluster.worker import celery_settings
+from callops_dagster.platform.dagster_internals import CheckRunHealthResult, WorkerStatus
 from callops_dagster.platform.settings import load_settings
 
 LOST_AFTER_S = 10
@@ -41,7 +40,7 @@ class CallopsCeleryRunLauncher(CeleryRunLauncher):
         self,
         lost_after_seconds: float = LOST_AFTER_S,
         inspect_timeout_seconds: float = INSPECT_TIMEOUT_S,
-        inst_data: ConfigurableClassData | None = None,
+        inst_data: Any = None,
     ) -> None:
         settings = load_settings()
         super().__init__(
@@ -69,7 +68,7 @@ class CallopsCeleryRunLauncher(CeleryRunLauncher):
         }
 
     @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData, config_value: Mapping[str, Any]) -> CallopsCeleryRunLauncher:
+    def from_config_value(cls, inst_data: Any, config_value: Mapping[str, Any]) -> CallopsCeleryRunLauncher:
         return cls(inst_data=inst_data, **config_value)
 
     def check_run_worker_health(self, run: dg.DagsterRun) -> CheckRunHealthResult:

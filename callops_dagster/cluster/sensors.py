@@ -20,7 +20,6 @@ import time
 from dataclasses import replace
 
 import dagster as dg
-from dagster._core.storage.tags import BACKFILL_ID_TAG, WILL_RETRY_TAG
 
 from callops_dagster.cluster.health import LOST_WORKER
 from callops_dagster.cluster.relaunch import (
@@ -41,7 +40,10 @@ from callops_dagster.platform.settings import load_settings
 from callops_dagster.weekly.assets import weekly_job
 
 RELAUNCH_SENSOR = "callops_relaunch_lost_days"
+# Dagster's run tags, as it writes them (test_dagster_internals.py checks them against its constants).
 PARTITION_TAG = "dagster/partition"
+BACKFILL_ID_TAG = "dagster/backfill"
+WILL_RETRY_TAG = "dagster/will_retry"
 JOBS = (daily_job, weekly_job)
 LOOKBACK_S = 24 * 3600.0  # lost runs older than this are not looked at
 FAILURES_PER_TICK = 500  # newest first: every failure of the window, of any job, lost or not, counts

@@ -11,6 +11,8 @@ workers start; each of those refuses to start, saying so, while the tables are m
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +20,7 @@ from typing import Any
 
 import dagster as dg
 import sqlalchemy
-from dagster._config import process_config, resolve_to_config_type
-from dagster._core.instance.config import dagster_instance_config
-from dagster._core.storage.base_storage import DagsterStorage
+import yaml
 from dagster_postgres import (
     DagsterPostgresStorage,
     PostgresEventLogStorage,
@@ -30,6 +30,9 @@ from dagster_postgres import (
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
 from callops_dagster.cluster.urls import psycopg2_url, redacted
+from callops_dagster.platform.dagster_internals import changed, resolve_config
+
+log = logging.getLogger(__name__)
 
 # The main table of each of the three storages (runs, event log, schedules).
 MAIN_TABLES = ("runs", "event_logs", "jobs")
@@ -86,6 +89,35 @@ POOL_RECYCLE_S = 3600
 POOL_MAX_OVERFLOW = 20
 
 
+# What the held-connection storage relies on in dagster-postgres (private members: the three
+# storages' ``_engine``, the constructor's fields), fingerprinted as pinned (docs/dagster-internals.md).
+RELIED_ON = {
+    "dagster_postgres.storage:DagsterPostgresStorage.__init__": "587c0f0b1031d9cd",
+    "dagster_postgres.run_storage.run_storage:PostgresRunStorage.optimize_for_webserver": "9342432a7176a234",
+    "dagster_postgres.run_storage.run_storage:PostgresRunStorage.dispose": "e6cdbd55916e0d66",
+    "dagster_postgres.event_log.event_log:PostgresEventLogStorage.optimize_for_webserver": "9342432a7176a234",
+    "dagster_postgres.event_log.event_log:PostgresEventLogStorage.dispose": "b62871417953a280",
+    "dagster_postgres.schedule_storage.schedule_storage:PostgresScheduleStorage.optimize_for_webserver": "9342432a7176a234",
+    "dagster_postgres.schedule_storage.schedule_storage:PostgresScheduleStorage.dispose": "e6cdbd55916e0d66",
+}
+
+
+@functools.cache
+def held_connections_problem() -> str | None:
+    """Why the held-connection storages cannot be used with this dagster-postgres (None: they
+    can). Checked once per process; when they cannot, one WARNING says so and the instance
+    uses dagster-postgres's own storage (a connection per statement)."""
+    if not (problems := changed(RELIED_ON)):
+        return None
+    problem = (
+        "callops' held PostgreSQL connections (callops_dagster/cluster/storage.py) are off: "
+        f"dagster-postgres differs from the pinned one in {'; '.join(problems)}. The instance "
+        "uses DagsterPostgresStorage as it is; see docs/dagster-internals.md"
+    )
+    log.warning(problem)
+    return problem
+
+
 class _ClosesHeldConnections:
     """A dagster-postgres storage whose ``dispose`` also closes the connections its pool holds
     (theirs leaves them to the garbage collector: a Celery worker opening an instance per run
@@ -132,7 +164,7 @@ class CallopsPostgresStorage(DagsterPostgresStorage):
         self._schedule_storage = _HeldScheduleStorage(
             postgres_url, should_autocreate_tables, token_provider=token_provider
         )
-        DagsterStorage.__init__(self)
+        super(DagsterPostgresStorage, self).__init__()  # what DagsterPostgresStorage's constructor ends with
         # Dagster's own pooled set-up of the three storages (what dagster-webserver calls);
         # statement_timeout 0 is PostgreSQL's "no limit", the server's default.
         for storage in (self._run_storage, self._event_log_storage, self._schedule_storage):
@@ -141,12 +173,13 @@ class CallopsPostgresStorage(DagsterPostgresStorage):
             )
 
     @classmethod
-    def from_config_value(cls, inst_data: Any, config_value: Mapping[str, Any]) -> CallopsPostgresStorage:
+    def from_config_value(cls, inst_data: Any, config_value: Mapping[str, Any]) -> DagsterPostgresStorage:
         url = psycopg2_url(pg_url_from_config(config_value))
         create = config_value.get("should_autocreate_tables", True)
         if not create:
             require_schema(url)
-        return cls(
+        stock_if_changed = DagsterPostgresStorage if held_connections_problem() else cls
+        return stock_if_changed(
             inst_data=inst_data,
             postgres_url=url,
             should_autocreate_tables=create,
@@ -154,9 +187,15 @@ class CallopsPostgresStorage(DagsterPostgresStorage):
         )
 
 
+def instance_yaml(home: Path) -> Mapping[str, Any]:
+    """``home/dagster.yaml`` as written (empty when there is none, as Dagster reads it)."""
+    path = home / "dagster.yaml"
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+
+
 def uses_this_storage(home: Path) -> bool:
     """Whether ``home/dagster.yaml`` keeps the instance through ``CallopsPostgresStorage``."""
-    config, _ = dagster_instance_config(str(home))
+    config = instance_yaml(home)
     custom = (config.get("storage") or {}).get("custom") or {}
     return (custom.get("module"), custom.get("class")) == (STORAGE_MODULE, STORAGE_CLASS)
 
@@ -168,13 +207,12 @@ def storage_config(home: Path) -> Mapping[str, Any]:
             f"{home / 'dagster.yaml'} does not keep the instance in PostgreSQL through "
             f"{STORAGE_MODULE}.{STORAGE_CLASS} (copy deploy/dagster.yaml there)"
         )
-    config, _ = dagster_instance_config(str(home))
-    raw = config["storage"]["custom"].get("config") or {}
-    result = process_config(resolve_to_config_type(CallopsPostgresStorage.config_type()), raw)
-    if not result.success:
+    raw = instance_yaml(home)["storage"]["custom"].get("config") or {}
+    value, error = resolve_config(CallopsPostgresStorage.config_type(), raw)
+    if error is not None:
         raise ClusterSetupError(f"the storage config in {home / 'dagster.yaml'} is not valid: "
-                                f"{_config_problem(result.errors[0].message)}")
-    return result.value
+                                f"{_config_problem(error)}")
+    return value
 
 
 def _config_problem(message: str) -> str:

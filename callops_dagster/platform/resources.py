@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-from dagster._core.execution.plan.outputs import StepOutputHandle
 import pandas as pd
 from upath import UPath
 
+from callops_dagster.platform.dagster_internals import PlanUnreadable, readers_in_run
 from callops_dagster.platform.files import atomic_path, write_atomic
 from callops_dagster.platform.settings import Settings
 from callops_dagster.platform.storage import data_path, is_local, storage_errors
@@ -33,7 +33,10 @@ def _without_debug_lines(log: logging.Logger, below: int = logging.INFO) -> Iter
 
 def _set_level(log: logging.Logger, level: int) -> None:
     log.setLevel(level)
-    log._cache.clear()  # a Dagster log manager is not registered with logging: clear its own cache
+    # A Dagster log manager is not registered with logging, so setLevel leaves its cache of
+    # isEnabledFor answers (Python's private Logger._cache) stale: cleared here when it is there.
+    if isinstance(cache := getattr(log, "_cache", None), dict):
+        cache.clear()
 
 
 def _plain_index(frame: pd.DataFrame) -> bool:
@@ -83,20 +86,6 @@ class CallopsConfig(dg.ConfigurableResource):
         return self.max_file_mb * 1024 * 1024
 
 
-def _readers_in_run(context: dg.OutputContext) -> int | None:
-    """How many steps of this run load the output (None when the plan cannot say)."""
-    try:
-        handle = StepOutputHandle(context.step_key, context.name)
-        steps = context.step_context.execution_plan.get_steps_to_execute_in_topo_order()
-        return sum(
-            handle in step_input.get_step_output_handle_dependencies()
-            for step in steps
-            for step_input in step.step_inputs
-        )
-    except Exception:  # an output outside a step's plan (a test's build_output_context): keep it
-        return None
-
-
 class ParquetUPathIOManager(dg.UPathIOManager):
     """DataFrames as Parquet, one file per asset and partition, replaced whole: locally streamed
     to a temporary file renamed onto the table's; on object storage written to a buffer, then
@@ -107,30 +96,63 @@ class ParquetUPathIOManager(dg.UPathIOManager):
     (a shallow copy: with pandas' copy-on-write, a step that changes its input changes its own
     copy). The file is written all the same, so the warehouse holds every table, and a step of
     another run reads the file.
+
+    The hand-over is bounded: the tables held together stay within ``handover_bytes`` (a table
+    that would pass it is not held; its readers read the file), and ``release`` drops them all
+    (``WarehouseIOManager`` calls it when the run's resources are torn down). How many steps
+    read a table comes from the run's execution plan (``dagster_internals.readers_in_run``, a
+    private Dagster API): when the plan cannot be read, one WARNING in the run's log says so and
+    nothing is held (every step reads Parquet).
     """
 
     extension: str = ".parquet"
 
-    def __init__(self, base_path: UPath) -> None:
+    def __init__(self, base_path: UPath, handover_bytes: int = 2 * 1024**3) -> None:
         super().__init__(base_path=base_path)
-        self._in_run: dict[str, list] = {}  # path -> [table, readers left or None]
+        self.handover_bytes = handover_bytes
+        self._in_run: dict[str, list] = {}  # path -> [table, readers left or None, bytes]
+        self._plan_unreadable = False
+
+    @property
+    def held_bytes(self) -> int:
+        """The memory the tables held for later steps take (pandas' deep count)."""
+        return sum(entry[2] for entry in self._in_run.values())
 
     def _remember(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
-        readers = _readers_in_run(context)
-        if readers != 0 and isinstance(obj, pd.DataFrame):
-            self._in_run[str(path)] = [obj, readers]
+        if not isinstance(obj, pd.DataFrame) or self._plan_unreadable or self.handover_bytes <= 0:
+            return
+        try:
+            readers = readers_in_run(context)
+        except PlanUnreadable as exc:
+            self._plan_unreadable = True
+            context.log.warning(
+                "The run's execution plan could not be read (a private Dagster API changed, see "
+                f"docs/dagster-internals.md: {exc}): tables are no longer handed over in memory "
+                "in this run; each step reads them from Parquet"
+            )
+            return
+        if readers == 0:
+            return
+        size = int(obj.memory_usage(index=True, deep=True).sum())
+        if self.held_bytes + size > self.handover_bytes:
+            return  # over the budget: its readers read the file
+        self._in_run[str(path)] = [obj, readers, size]
 
     def _recall(self, path: UPath) -> pd.DataFrame | None:
         entry = self._in_run.get(str(path))
         if entry is None:
             return None
-        table, readers = entry
+        table, readers, _ = entry
         if readers is not None:
             entry[1] -= 1
             if entry[1] <= 0:
                 del self._in_run[str(path)]
         # As read back from Parquet (written without the index): a fresh 0..n-1 index.
         return table.reset_index(drop=True) if not _plain_index(table) else table.copy(deep=False)
+
+    def release(self) -> None:
+        """Drop every table held for later steps (the run is over)."""
+        self._in_run.clear()
 
     def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path: UPath) -> None:
         self._write(obj, path)
@@ -182,9 +204,24 @@ class ParquetUPathIOManager(dg.UPathIOManager):
 
 
 class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
-    """Stores every table asset under ``<data_dir>/warehouse/<asset>/<date>.parquet``."""
+    """Stores every table asset under ``<data_dir>/warehouse/<asset>/<date>.parquet``; hands
+    tables between the steps of a run in memory, up to ``handover_mb`` (0: never), all released
+    when the run's resources are torn down."""
 
     data_dir: str = str(DEFAULTS.data_dir)
+    handover_mb: int = DEFAULTS.handover_mb
 
     def create_io_manager(self, context: dg.InitResourceContext) -> ParquetUPathIOManager:
-        return ParquetUPathIOManager(base_path=data_path(self.data_dir) / "warehouse")
+        return ParquetUPathIOManager(
+            base_path=data_path(self.data_dir) / "warehouse", handover_bytes=self.handover_mb * 1024 * 1024
+        )
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[ParquetUPathIOManager]:
+        """The IO manager for one run (in-process: for all its steps), its held tables released
+        when Dagster tears the run's resources down, whether the run succeeded or not."""
+        io_manager = self.create_io_manager(context)
+        try:
+            yield io_manager
+        finally:
+            io_manager.release()

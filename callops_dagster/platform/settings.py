@@ -11,6 +11,7 @@
 | CALLOPS_MISSING_KEY_ERROR_SHARE | 0.2 | share of a file's rows with missing keys that blocks the day |
 | CALLOPS_KNOWN_STATUSES | completed,connected,... | statuses that are not counted as unknown_status |
 | CALLOPS_MAX_FILE_MB | 2048 | landing files larger than this fail early |
+| CALLOPS_HANDOVER_MB | 2048 | memory a run may hold tables in between its steps (beyond it, and after the run, they are read from Parquet); 0: never |
 | CALLOPS_TREND_DEVIATIONS | 3.5 | robust deviations from the trailing median that make the trend check WARN |
 | CALLOPS_TREND_MIN_HISTORY | 3 | earlier landed days with figures the trend check needs (else it passes with a note) |
 | CALLOPS_FRESHNESS_DEADLINE_HOURS | 6 | hours after a day ends (0-23) by which its summary must exist |
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     missing_key_error_share: float = 0.2
     known_statuses: Annotated[tuple[str, ...], NoDecode] = DEFAULT_KNOWN_STATUSES
     max_file_mb: int = 2048
+    handover_mb: int = Field(2048, ge=0)
     duration_unit: str = MINUTES
     trend_deviations: float = Field(3.5, gt=0)
     trend_min_history: int = Field(3, gt=0)
