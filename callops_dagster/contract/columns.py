@@ -76,8 +76,6 @@ def _raw_table(spec: SourceSpec) -> tuple[Column, ...]:
         Column("row_number", INTEGER, f"1-based position of the record among {spec.file_name}'s data records."),
         *(Column(c, STRING, f"`{c}` of {spec.file_name}, as text, untrimmed.") for c in spec.columns),
         Column(RAW_TEXT, STRING, "The record's text when its field count differs from the header, else empty."),
-        *((Column("roster_day", STRING, "The day whose agent_roster.csv this is: the day itself, or the earlier day carried forward."),)
-          if spec.name == "agent_roster" else ()),
     )
 
 
@@ -148,7 +146,7 @@ def _validated_agent_roster() -> tuple[Column, ...]:
         kept("last_name", STRING, "Last name.", "users_last_name"),
         kept("agent_name", STRING, "First and last name joined by a space.", "users_first_name", "users_last_name"),
         kept("office_location", STRING, "Office.", "users_office_location"),
-        kept("roster_day", STRING, "The day whose agent_roster.csv this is: the day itself, or the earlier day carried forward."),
+        Column("roster_day", STRING, "The day whose agent_roster.csv this is: the day itself, or the earlier day carried forward (within the seven days before it, its input)."),
     )
 
 

@@ -1,27 +1,25 @@
 """Landing assets: each day's three files read as text, one asset per file."""
 
-import hashlib
-import warnings
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 
 from callops_dagster.contract import check_names as checks
 from callops_dagster.contract.safe_text import HostileText, profile_text
 from callops_dagster.contract.sources import AGENT_ROSTER, RAW_TEXT, SOURCES, SourceSpec, raw_asset_name
 from callops_dagster.ingest.profiling import RawProfile, profile_raw
-from callops_dagster.ingest.reading import RawTable, SourceFileError, read_landing_csv
-from callops_dagster.ingest.roster import choose_roster
+from callops_dagster.ingest.reading import RawTable, SourceFileError, empty_raw_frame, read_landing_csv
+from callops_dagster.ingest.roster import usable_roster
 from callops_dagster.landing.folder import landing_file
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
-from callops_dagster.platform.automation import CODE_VERSION, refresh_on_new_version
+from callops_dagster.platform.automation import CODE_VERSION
 from callops_dagster.platform.checks import check_spec
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
 from callops_dagster.platform.storage import StorageError
 
 GROUP = "landing"
+NO_FILE = "no-file"  # the data version of a day whose roster did not come
 # The system that exports each file (a tag, to filter the catalog by source).
 SOURCE_SYSTEMS = {"call_logs": "dialer", "disposition_summary": "dialer", "agent_roster": "hr"}
 
@@ -99,66 +97,19 @@ def _check_results(
     ]
 
 
-ROSTER_DAY = "roster_day"  # the raw roster's column naming the day whose file it is
+def _read(spec: SourceSpec, config: CallopsConfig, day) -> RawTable | None:
+    """The day's file; None for a roster that did not come (absent, empty or header-only): the
+    validated roster then carries an earlier day's forward. A roster that came broken fails."""
+    path = landing_file(config.root, day, spec)
+    if spec == AGENT_ROSTER:
+        return usable_roster(path, config.max_file_bytes)
+    return read_landing_csv(path, spec, max_bytes=config.max_file_bytes)
 
 
-def _roster(
-    config: CallopsConfig, context: dg.AssetExecutionContext, previous: pd.DataFrame | None
-) -> tuple[pd.DataFrame, RawTable | None, str]:
-    """The roster in force on the day: its own file when it has data rows, else the previous
-    day's roster in force (an input, so the lineage shows the carry-forward). Only when the
-    previous day never ran (a day that did not land) are the earlier landed files searched.
-    Returns the table (with ``roster_day``), the file read (None when carried) and its version."""
-    day = partition_day(context)
-    choice = choose_roster(
-        config.root, day, max_bytes=config.max_file_bytes, own_only=previous is not None
-    )
-    if choice is not None and not choice.carried_forward(day):
-        frame = choice.table.frame.assign(**{ROSTER_DAY: day.isoformat()})
-        return frame, choice.table, choice.table.fingerprint
-    if choice is None:  # no usable own roster: the previous day's roster in force
-        frame, source = previous.reset_index(drop=True), "the previous day's roster in force"
-    else:  # the previous day never ran: the latest earlier landed roster file
-        for note in choice.skipped:
-            context.log.warning(f"earlier roster skipped: {note}")
-        frame = choice.table.frame.assign(**{ROSTER_DAY: choice.roster_day.isoformat()})
-        source = str(choice.table.path)
-    context.log.warning(
-        f"{AGENT_ROSTER.file_name} for {day} has no data rows; using the roster of "
-        f"{frame[ROSTER_DAY].iloc[0]} ({source})"
-    )
-    return frame, None, "carried:" + frame_version(frame)
-
-
-def frame_version(frame: pd.DataFrame) -> str:
-    """A content hash of a small table (its values, column names and order)."""
-    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
-
-
-PREVIOUS = "previous_roster"
-
-
-def _previous_roster() -> dict[str, dg.AssetIn]:
-    """The roster asset's input: its own previous day (None before the first day or for a day
-    that never ran)."""
-    with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta in 1.13
-        warnings.simplefilter("ignore", dg.BetaWarning)
-        mapping = dg.TimeWindowPartitionMapping(
-            start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
-        )
-    return {
-        PREVIOUS: dg.AssetIn(
-            raw_asset_name(AGENT_ROSTER), partition_mapping=mapping, metadata={"allow_missing_partitions": True}
-        )
-    }
-
-
-def _file_metadata(table: RawTable | None, spec: SourceSpec) -> dict[str, Any]:
-    """What was read: the file, its size and sha256 (none for a carried-forward roster)."""
+def _file_metadata(table: RawTable | None) -> dict[str, Any]:
+    """What was read: the file, its size and sha256 (a roster that did not come: nothing)."""
     if table is None:
-        return {"carried_forward": True}
+        return {"roster": "none for the day: the validated roster carries an earlier day's forward"}
     return {
         "source_path": dg.MetadataValue.path(str(table.path)),
         "bytes": table.bytes,
@@ -180,43 +131,38 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         tags={"source_system": SOURCE_SYSTEMS[spec.name]},
         metadata=declared_metadata(raw_asset_name(spec)),
         check_specs=_check_specs(spec),
+        # No automation condition: a landing file has no upstream asset; `callops run` and the
+        # landing sensor run a landed day, and automation takes it from there.
         code_version=CODE_VERSION,
-        ins=_previous_roster() if spec == AGENT_ROSTER else {},
-        # The landing files have no upstream asset: `callops run` and the landing sensor run a
-        # landed day; the carried-forward roster follows the previous day's when it changes.
-        automation_condition=refresh_on_new_version() if spec == AGENT_ROSTER else None,
         description=(
             f"`landing/<date>/{spec.file_name}` read as text, one row per record, with its "
             "1-based row_number; malformed records keep their raw text. A file that cannot be "
             "used fails the day with a message naming the file and the problem."
             + (
-                " A day without a roster (or with no data rows) uses the previous day's roster in "
-                "force (its input), named in the `roster_day` column."
+                " A day without a roster (absent, empty or header-only) has no rows here: the "
+                "validated roster carries the latest earlier one forward."
                 if spec == AGENT_ROSTER else ""
             )
         ),
     )
-    def raw_asset(context: dg.AssetExecutionContext, callops: CallopsConfig, **previous: Any):
+    def raw_asset(context: dg.AssetExecutionContext, callops: CallopsConfig):
         try:
-            if spec == AGENT_ROSTER:
-                frame, table, version = _roster(callops, context, previous.get(PREVIOUS))
-            else:
-                table = read_landing_csv(
-                    landing_file(callops.root, partition_day(context), spec), spec, max_bytes=callops.max_file_bytes
-                )
-                frame, version = table.frame, table.fingerprint
+            table = _read(spec, callops, partition_day(context))
         except (SourceFileError, StorageError) as exc:  # StorageError: object storage failed; names the object
             raise dg.Failure(description=str(exc), metadata={"file": spec.file_name}) from None
+        if table is None:
+            context.log.warning(
+                f"{spec.file_name} for {context.partition_key} has no data rows: an earlier roster is carried forward"
+            )
+        frame = table.frame if table is not None else empty_raw_frame(spec)
         profile = profile_raw(frame, spec)
         text = profile_text(frame, (*spec.columns, RAW_TEXT))
         yield dg.Output(
             frame,
-            data_version=dg.DataVersion(version),
+            # Identical bytes, identical version: a re-run of the same files changes nothing below.
+            data_version=dg.DataVersion(table.fingerprint if table is not None else NO_FILE),
             metadata=table_metadata(
-                frame,
-                raw_asset_name(spec),
-                **_file_metadata(table, spec),
-                malformed_rows=profile.malformed,
+                frame, raw_asset_name(spec), **_file_metadata(table), malformed_rows=profile.malformed
             ),
         )
         yield from _check_results(spec, profile, text, callops.missing_key_error_share)

@@ -305,6 +305,14 @@ def _records_frame(columns: dict[str, pa.ChunkedArray], good_rows: int, invalid:
     )
 
 
+def empty_raw_frame(spec: SourceSpec) -> pd.DataFrame:
+    """A raw table with no records: what a file that did not come holds."""
+    return pd.DataFrame(
+        {ROW_NUMBER: pd.Series([], dtype="int64"), **{c: pd.Series([], dtype="str") for c in spec.columns},
+         RAW_TEXT: pd.Series([], dtype="str")}
+    )
+
+
 def read_landing_csv(path: Path | UPath, spec: SourceSpec, *, max_bytes: int | None = None) -> RawTable:
     """Read one landing file (local or on object storage) as text records; raise
     ``SourceFileError`` if it is unusable."""

@@ -1,6 +1,7 @@
 """Validated tables: each file's rows trimmed, typed and deduplicated, and its rejected rows."""
 
-
+import datetime as dt
+import warnings
 from collections.abc import Callable
 
 import dagster as dg
@@ -20,7 +21,7 @@ from callops_dagster.ingest.validation import (
     Validated,
     records_conservation,
     reported_rejects,
-    roster_day_of,
+    with_roster_day,
     validate_agent_roster,
     validate_call_logs,
     validate_disposition_summary,
@@ -33,7 +34,11 @@ from callops_dagster.platform.metadata import (
     table_metadata,
 )
 from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change, refresh_on_new_version
+from callops_dagster.ingest.reading import SourceFileError
+from callops_dagster.ingest.roster import choose_roster, roster_in_force
 from callops_dagster.platform.checks import check_spec
+from callops_dagster.platform.storage import StorageError
+from callops_dagster.platform.versions import frame_version
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
 
@@ -205,18 +210,50 @@ def _outs(spec: SourceSpec) -> dict[str, dg.AssetOut]:
     }
 
 
-def _roster_carried_from(raw: pd.DataFrame, context: dg.AssetExecutionContext, spec: SourceSpec) -> str | None:
-    """The earlier day a carried-forward roster came from (the raw roster's ``roster_day``
-    column says); None for the day's own file and the other sources."""
-    if spec != AGENT_ROSTER:
-        return None
-    roster_day = roster_day_of(raw, partition_day(context))
-    return roster_day.isoformat() if roster_day != partition_day(context) else None
+ROSTER_WINDOW_DAYS = 7  # the earlier days whose rosters the lineage links a day's roster to
 
 
-def _kept_metadata(spec: SourceSpec, result: Validated) -> dict:
+def _roster_window() -> dg.AssetIn:
+    """The roster's input: the raw rosters of the day and the seven days before it (a day never
+    run is absent), so the lineage shows which days a carried-forward roster can come from."""
+    with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta in 1.13
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        mapping = dg.TimeWindowPartitionMapping(
+            start_offset=-ROSTER_WINDOW_DAYS, allow_nonexistent_upstream_partitions=True
+        )
+    return dg.AssetIn(raw_asset_name(AGENT_ROSTER), partition_mapping=mapping, metadata={"allow_missing_partitions": True})
+
+
+def _roster_in_force(context: dg.AssetExecutionContext, config: CallopsConfig, loaded: object) -> tuple[pd.DataFrame, str | None]:
+    """The raw roster the day uses and the earlier day it was carried from (None: its own).
+
+    The latest roster with records among the day and the seven before it (the input); past
+    that window, the latest earlier landed roster file (read from landing/, named in the log:
+    the lineage does not link it)."""
+    day = partition_day(context)
+    keys = list(context.asset_partition_keys_for_input("raw"))
+    tables = loaded if isinstance(loaded, dict) else ({keys[-1]: loaded} if loaded is not None and keys else {})
+    found = roster_in_force(tables, day)
+    if found is None:
+        before = dt.date.fromisoformat(min(keys)) - dt.timedelta(days=1) if keys else day
+        try:
+            choice = choose_roster(config.root, before, max_bytes=config.max_file_bytes)
+        except (SourceFileError, StorageError) as exc:
+            raise dg.Failure(description=str(exc), metadata={"file": AGENT_ROSTER.file_name}) from None
+        for note in choice.skipped:
+            context.log.warning(f"earlier roster skipped: {note}")
+        found = choice.table.frame, choice.roster_day
+        context.log.warning(f"roster carried forward from {choice.table.path}, beyond the {ROSTER_WINDOW_DAYS}-day window")
+    frame, roster_day = found
+    if roster_day != day:
+        context.log.warning(f"{AGENT_ROSTER.file_name} for {day} has no data rows; using the roster of {roster_day}")
+        return frame, roster_day.isoformat()
+    return frame, None
+
+
+def _kept_metadata(spec: SourceSpec, result: Validated, kept: pd.DataFrame) -> dict:
     return table_metadata(
-        result.kept,
+        kept,
         spec.name,
         rows_rejected=len(result.rejected),
         rejected_by_reason=counts_md(result.rejected_by_reason(), "reason"),
@@ -242,17 +279,27 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name=f"validate_{spec.name}",
         partitions_def=daily_partitions,
-        ins={"raw": dg.AssetIn(raw_asset_name(spec))},
+        ins={"raw": _roster_window() if spec == AGENT_ROSTER else dg.AssetIn(raw_asset_name(spec))},
         outs=_outs(spec),
         check_specs=_check_specs(spec),
     )
-    def validate(context: dg.AssetExecutionContext, callops: CallopsConfig, raw: pd.DataFrame):
+    def validate(context: dg.AssetExecutionContext, callops: CallopsConfig, raw):
+        carried_from = None
+        if spec == AGENT_ROSTER:
+            raw, carried_from = _roster_in_force(context, callops, raw)
         result = VALIDATORS[spec.name](raw, context, callops)
-        carried_from = _roster_carried_from(raw, context, spec)
+        kept = with_roster_day(result.kept, carried_from or context.partition_key) if spec == AGENT_ROSTER else result.kept
         reported = reported_rejects(result, carried_from is not None)
-        yield dg.Output(result.kept, output_name=spec.name, metadata=_kept_metadata(spec, result))
+        # The roster's tables carry a content version: a day whose roster stays the same after an
+        # earlier day changed keeps its version, and nothing below it runs again.
+        versions = (
+            {"kept": dg.DataVersion(frame_version(kept)), "rejected": dg.DataVersion(frame_version(reported))}
+            if spec == AGENT_ROSTER else {"kept": None, "rejected": None}
+        )
+        yield dg.Output(kept, output_name=spec.name, metadata=_kept_metadata(spec, result, kept), data_version=versions["kept"])
         yield dg.Output(
-            reported, output_name=rejected_name, metadata=_rejected_metadata(rejected_name, reported, carried_from)
+            reported, output_name=rejected_name, metadata=_rejected_metadata(rejected_name, reported, carried_from),
+            data_version=versions["rejected"],
         )
         # The raw table holds one row per record the reader read: its length is records_read.
         yield from _check_results(spec, result, len(raw), callops)

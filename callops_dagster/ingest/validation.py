@@ -160,6 +160,11 @@ def empty_rejected() -> pd.DataFrame:
     return frame
 
 
+def with_roster_day(roster: pd.DataFrame, roster_day: str) -> pd.DataFrame:
+    """The kept roster with the day whose file it is (the day itself, or the day carried from)."""
+    return roster.assign(**{ROSTER_DAY: pd.Series(roster_day, index=roster.index, dtype="str")})
+
+
 def roster_day_of(roster: pd.DataFrame, day: dt.date) -> dt.date:
     """The day whose file a roster table is (``day`` when the table does not say: no rows, or
     a table read straight from a file)."""
@@ -394,8 +399,6 @@ def validate_agent_roster(raw: pd.DataFrame) -> Validated:
             "last_name": kept["users_last_name"],
             "agent_name": agent_name(kept["users_first_name"], kept["users_last_name"]),
             "office_location": kept["users_office_location"],
-            # The day whose file the roster is (the landing asset names it; absent in a bare file).
-            **({ROSTER_DAY: kept[ROSTER_DAY]} if ROSTER_DAY in kept.columns else {}),
         }
     ).reset_index(drop=True)
     return Validated(table, _rejected_frame(raw, reason, AGENT_ROSTER))
