@@ -176,3 +176,34 @@ def test_a_full_window_read_from_loan_contacts_gives_the_csv_of_the_call_tables(
     assert any(r["over_limit"] == "1" for r in rows.values())
     contacts = pd.read_parquet(warehouse_file(data_dir, "loan_contacts", DAY))
     assert len(contacts) < len(pd.read_parquet(warehouse_file(data_dir, "call_logs", DAY)))
+
+
+# What an asset backfill from the lineage page starts for a day after its range (it follows the
+# seven-day windows downstream): the day never landed, so its window assets skip it, and every
+# asset below them is skipped in the same run. Nothing fails, nothing is written for the day.
+AFTER_RANGE = ["agent_roster", "agent_roster_rejected", "rejected_rows", "agent_day", "agent_performance_summary",
+               "agent_compliance", "loan_contact_frequency", "slack_summary"]
+
+
+def test_a_day_that_never_landed_is_skipped_with_a_reason_not_failed(tmp_path):
+    from callops_dagster_tests.conftest import ephemeral_instance, materialize_day, reports_dir, write_day
+
+    data_dir = tmp_path / "data"
+    write_day(data_dir, "2025-04-27")
+    instance = ephemeral_instance()
+    try:
+        assert materialize_day(data_dir, "2025-04-27", instance).success
+        result = materialize_day(data_dir, "2025-04-28", instance, selection=AFTER_RANGE)
+    finally:
+        instance.dispose()
+    assert result.success
+    assert result.get_asset_materialization_events() == []
+    skipped = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"}
+    assert {"agent_day", "agent_performance_summary", "slack_summary"} <= skipped
+    reasons = {e.asset_check_key.name: e.description for e in
+               (x.event_specific_data for x in result.all_events if x.event_type_value == "ASSET_CHECK_EVALUATION")}
+    assert reasons["contact_window_complete"] == (
+        "not evaluated: 2025-04-28 skipped (the loan_contacts of 2025-04-28 itself is missing: not landed)"
+    )
+    assert reasons["records_conserved"].startswith("not evaluated: 2025-04-28 skipped")
+    assert not reports_dir(data_dir, "2025-04-28").exists()

@@ -36,7 +36,7 @@ from callops_dagster.platform.metadata import (
 from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change, refresh_on_new_version
 from callops_dagster.ingest.reading import SourceFileError
 from callops_dagster.ingest.roster import choose_roster, roster_in_force
-from callops_dagster.platform.checks import check_spec
+from callops_dagster.platform.checks import check_spec, not_landed_results
 from callops_dagster.platform.storage import StorageError
 from callops_dagster.platform.versions import frame_version
 from callops_dagster.platform.partitions import daily_partitions, partition_day
@@ -184,6 +184,8 @@ def _outs(spec: SourceSpec) -> dict[str, dg.AssetOut]:
     # The roster's landing asset is recomputed when the previous day's roster changes: a day
     # with its own file finds the same version, and nothing below it runs again.
     versioned = {
+        # The roster skips a day that never ran (see validate): its outputs are optional.
+        "is_required": spec != AGENT_ROSTER,
         "code_version": CODE_VERSION,
         "automation_condition": refresh_on_new_version() if spec == AGENT_ROSTER else refresh_on_change(),
     }
@@ -222,6 +224,14 @@ def _roster_window() -> dg.AssetIn:
             start_offset=-ROSTER_WINDOW_DAYS, allow_nonexistent_upstream_partitions=True
         )
     return dg.AssetIn(raw_asset_name(AGENT_ROSTER), partition_mapping=mapping, metadata={"allow_missing_partitions": True})
+
+
+def _own_day_ran(context: dg.AssetExecutionContext, loaded: object) -> bool:
+    """Whether the day's own raw roster is among the loaded window (it ran: the day landed)."""
+    if isinstance(loaded, dict):
+        return context.partition_key in loaded and loaded[context.partition_key] is not None
+    keys = list(context.asset_partition_keys_for_input("raw"))
+    return loaded is not None and bool(keys) and keys[-1] == context.partition_key
 
 
 def _roster_in_force(context: dg.AssetExecutionContext, config: CallopsConfig, loaded: object) -> tuple[pd.DataFrame, str | None]:
@@ -286,6 +296,11 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     def validate(context: dg.AssetExecutionContext, callops: CallopsConfig, raw):
         carried_from = None
         if spec == AGENT_ROSTER:
+            if not _own_day_ran(context, raw):
+                why = "its landing files never ran: not landed"
+                context.log.info(f"{spec.name} of {context.partition_key} skipped: {why}")
+                yield from not_landed_results(_check_specs(spec), context.partition_key, why)
+                return
             raw, carried_from = _roster_in_force(context, callops, raw)
         result = VALIDATORS[spec.name](raw, context, callops)
         kept = with_roster_day(result.kept, carried_from or context.partition_key) if spec == AGENT_ROSTER else result.kept
