@@ -15,7 +15,7 @@ from callops_dagster.platform.jobs import daily_job, daily_schedule
 from callops_dagster.platform.resources import CallopsConfig, WarehouseIOManager
 from callops_dagster.platform.settings import load_settings
 from callops_dagster.report.assets import agent_day, agent_performance_summary, rejected_rows
-from callops_dagster.report.checks import freshness_checks, freshness_sensor
+from callops_dagster.report.checks import day_trend, freshness_checks, freshness_sensor
 from callops_dagster.weekly.assets import agent_weekly_summary, weekly_job, weekly_schedule
 
 # Read once, here: every setting comes from the environment when the definitions load.
@@ -28,6 +28,7 @@ defs = dg.Definitions(
         rejected_rows,
         agent_day,
         agent_performance_summary,
+        day_trend,
         slack_summary,
         *compliance_assets,
         agent_weekly_summary,

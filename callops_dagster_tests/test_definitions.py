@@ -32,6 +32,7 @@ GROUPS = {
     "agent_day": "joined",
     "rejected_rows": "reporting",
     "agent_performance_summary": "reporting",
+    "day_trend": "reporting",
     "slack_summary": "reporting",
     "agent_compliance": "compliance",
     "loan_contacts": "compliance",

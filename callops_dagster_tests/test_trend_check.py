@@ -26,7 +26,7 @@ def summary_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dg.Metadata
 
 
 def trend(result: dg.ExecuteInProcessResult):
-    return check_eval(result, SUMMARY, checks.FIGURES_IN_TREND)
+    return check_eval(result, "day_trend", checks.FIGURES_IN_TREND)
 
 
 @pytest.fixture(scope="module")

@@ -274,6 +274,19 @@ def _loan_contact_frequency() -> tuple[Column, ...]:
     )
 
 
+def _day_trend() -> tuple[Column, ...]:
+    figures = (*_of(DAY, "total_calls", "completed_calls", "has_login_row"), "rejected_rows.row_number",
+               "agent_roster.row_number", "agent_roster.roster_day")
+    return (
+        Column("figure", STRING, "connect_rate, total_calls, active_agents or rejected_share."),
+        Column("today", FLOAT, "The day's figure.", figures),
+        Column("trailing_median", FLOAT, "Median of the figure over the seven days before that ran.", figures),
+        Column("robust_deviation", FLOAT, "Their MAD scaled to a standard deviation, floored.", figures),
+        Column("deviations", FLOAT, "(today - median) / robust deviation, signed.", figures),
+        Column("flagged", BOOLEAN, "More deviations than CALLOPS_TREND_DEVIATIONS.", figures),
+    )
+
+
 TABLES: dict[str, tuple[Column, ...]] = {
     **{f"raw_{spec.name}": _raw_table(spec) for spec in SOURCES},
     CALL_LOGS.name: _validated_call_logs(),
@@ -291,6 +304,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "agent_compliance": _agent_compliance(),
     "loan_contacts": _loan_contacts(),
     "loan_contact_frequency": _loan_contact_frequency(),
+    "day_trend": _day_trend(),
 }
 
 

@@ -44,11 +44,6 @@ def refresh_on_new_version() -> dg.AutomationCondition:
     return _refresh(AC.data_version_changed(), "refresh when an input's data version changed")
 
 
-def check_follows_asset() -> dg.AutomationCondition:
-    """A check runs whenever its asset is requested (the check is computed in the asset's step)."""
-    return AC.any_deps_match(AC.will_be_requested()).with_label("its asset is requested")
-
-
 automation_sensor = dg.AutomationConditionSensorDefinition(
     SENSOR,
     target=dg.AssetSelection.all(),

@@ -17,8 +17,6 @@ from callops_dagster.platform.metadata import (
 from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change
 from callops_dagster.platform.checks import check_spec
 from callops_dagster.platform.partitions import daily_partitions, partition_day
-from callops_dagster.platform.resources import CallopsConfig
-from callops_dagster.report.checks import trend_check_result, trend_check_spec
 from callops_dagster.report.day import missing_keys, rejected_table, rows_read_of
 from callops_dagster.report.join import build_agent_day
 from callops_dagster.report.late_rows import late_rows, late_rows_text
@@ -176,15 +174,13 @@ def agent_day(
             blocking=True,
             description=text)
         for name, (text, _) in SUMMARY_RULES.items()
-    ]
-    + [trend_check_spec(SUMMARY)],
+    ],
     ins={"agent_day": dg.AssetIn(), "rejected_rows": dg.AssetIn(), "agent_roster": dg.AssetIn()},
     code_version=CODE_VERSION,
     automation_condition=refresh_on_change(),
 )
 def agent_performance_summary(
     context: dg.AssetExecutionContext,
-    callops: CallopsConfig,
     agent_day: pd.DataFrame,
     rejected_rows: pd.DataFrame,
     agent_roster: pd.DataFrame,
@@ -195,8 +191,8 @@ def agent_performance_summary(
     (2 places) and presence, rounded half away from zero from exact values; sorted by
     org_id, agent_id. The day's figures (active_agents, total_calls, connect_rate,
     avg_duration_min, rejected_rows, rows_read, rejected_share) are numeric metadata under
-    stable keys, so the asset's plots show them across days; the trend check compares them
-    with the trailing landed days.
+    stable keys, so the asset's plots show them across days (for people: the trend check,
+    `figures_in_trend`, computes them again from the days' tables, its inputs).
     """
     summary = summarise_agent_day(agent_day)
     read = rows_read_of(agent_day, rejected_rows, agent_roster, partition_day(context))
@@ -215,4 +211,3 @@ def agent_performance_summary(
                 "sample": sample_md(bad.loc[:, list(SUMMARY_COLUMNS)].head(5)),
             },
         )
-    yield trend_check_result(context, SUMMARY, figures, callops)
