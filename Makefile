@@ -1,4 +1,4 @@
-# callops: `make run` to set up and run the brief's sample day, `make sample` for a week more, `make test` to test (`make test-fast`: no processes or browser), `make dev` for the UI.
+# callops: `make run` to set up and run the brief's sample day, `make sample` for a week more, `make test` to test (`make test-fast`: no processes or browser), `make dev` for the UI (`dg dev`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,6 +9,9 @@ SAMPLE_DAYS ?= 7
 # The brief's own day, shipped with the package; `make run` lands it when nothing is landed.
 SAMPLE_FILES := $(addprefix callops_dagster/sample/assignment-2025-04-28/,call_logs.csv agent_roster.csv disposition_summary.csv)
 PORT ?= 3000
+# `dg`, Dagster's command line (pyproject.toml's [tool.dg]), as from the activated venv: without
+# VIRTUAL_ENV it warns that the project's .venv is not the active one.
+DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg
 
 .PHONY: install run sample test test-fast dev bench clean
 .PHONY: browser screenshot
@@ -38,15 +41,18 @@ run: install
 PYTEST_WORKERS ?= 3
 test: install browser
 	$(BIN)/lint-imports
+	$(DG) check defs
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # Everything but the slow and UI tests (whole processes, live servers, the browser): under a minute.
 test-fast: install
 	$(BIN)/lint-imports
+	$(DG) check defs
 	$(BIN)/python -m pytest -m "not slow and not ui"
 
+# The UI and the daemon (Dagster 1.13's `dg dev`; `dagster dev` still works the same).
 dev: install
-	$(BIN)/dagster dev -h 127.0.0.1 -p $(PORT)
+	$(DG) dev -h 127.0.0.1 -p $(PORT)
 
 # Benchmark: writes benchmarks/RESULTS.md (BENCH_SIZES=100k,1M BENCH_REPEATS=3 ... to shorten).
 $(BIN)/.bench-installed: $(BIN)/.installed

@@ -1,1 +1,1 @@
-"""The UI as people drive it: a real `dagster dev`, its GraphQL API and headless Chromium."""
+"""The UI as people drive it: a real `dg dev`, its GraphQL API and headless Chromium."""

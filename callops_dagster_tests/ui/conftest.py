@@ -1,4 +1,4 @@
-"""One `dagster dev` for all UI tests, the day and the range launched through it, a browser.
+"""One `dg dev` for all UI tests, the day and the range launched through it, a browser.
 
 The server is bound to 127.0.0.1 on a free port with a temporary DAGSTER_HOME and a generated
 data dir. Meanwhile the same landing day is materialised with the CLI in another data dir,
@@ -91,7 +91,7 @@ def materialized_days(node: dict) -> set[str]:
 
 @pytest.fixture(scope="package")
 def ui(tmp_path_factory):
-    """`dagster dev` over a generated day, and the CLI's run of the same day elsewhere."""
+    """`dg dev` over a generated day, and the CLI's run of the same day elsewhere."""
     root = tmp_path_factory.mktemp("ui")
     data_dir, cli_dir = root / "data", root / "cli" / "data"
     generate_day(dt.date.fromisoformat(DAY), data_dir, calls=400, agents=12, defect_rate=0.02, seed=5)
@@ -107,7 +107,7 @@ def ui(tmp_path_factory):
             stop(server)
             raise
     yield server, cli_dir, cli_done
-    assert stop(server), f"dagster dev did not stop on SIGTERM:\n{server.log_tail()}"
+    assert stop(server), f"dg dev did not stop on SIGTERM:\n{server.log_tail()}"
 
 
 @pytest.fixture(scope="package")

@@ -1,8 +1,9 @@
-"""Helpers for the UI tests: a real `dagster dev`, its GraphQL API, and headless Chromium.
+"""Helpers for the UI tests: a real `dg dev`, its GraphQL API, and headless Chromium.
 
-The server is started exactly as `make dev` starts it (from the project root, so the code
-location comes from pyproject.toml's ``[tool.dagster]``), bound to 127.0.0.1 on a free port,
-with a temporary DAGSTER_HOME (telemetry and the community pop-up off) and its own data dir.
+The server is started exactly as `make dev` starts it (`dg dev` from the project root in the
+activated venv, so the code location comes from pyproject.toml's ``[tool.dg]``), bound to
+127.0.0.1 on a free port, with a temporary DAGSTER_HOME (telemetry and the community pop-up
+off) and its own data dir.
 It runs in its own process group, which is stopped as a whole at the end.
 """
 
@@ -29,8 +30,8 @@ from callops_dagster.platform.home import INSTANCE_YAML
 from callops_dagster_tests.conftest import cli_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DAGSTER = Path(sys.executable).parent / "dagster"
-LOCATION = "callops"  # pyproject.toml: [tool.dagster] code_location_name
+DG = Path(sys.executable).parent / "dg"
+LOCATION = "callops"  # pyproject.toml: [tool.dg.project] code_location_name
 REPOSITORY = "__repository__"
 LOAD_TIMEOUT_S = 240
 RUN_TIMEOUT_S = 240
@@ -48,7 +49,7 @@ def free_port() -> int:
 
 @dataclass
 class Webserver:
-    """A running `dagster dev` and what it was started with."""
+    """A running `dg dev` and what it was started with."""
 
     process: subprocess.Popen
     port: int
@@ -99,15 +100,15 @@ def _location_loaded(server: Webserver) -> bool:
 
 
 def start_dagster_dev(root: Path, data_dir: Path) -> Webserver:
-    """Start `dagster dev` and wait until the code location has loaded."""
+    """Start `dg dev` and wait until the code location has loaded."""
     home = root / "dagster_home"
-    env = cli_env(data_dir, home)
+    env = cli_env(data_dir, home, VIRTUAL_ENV=sys.prefix)
     (home / "dagster.yaml").write_text(INSTANCE_YAML + "nux:\n  enabled: false\n", encoding="utf-8")
     port = free_port()
     log_path = root / "dagster_dev.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(DAGSTER), "dev", "-h", "127.0.0.1", "-p", str(port)],
+            [str(DG), "dev", "-h", "127.0.0.1", "-p", str(port)],
             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
@@ -116,7 +117,7 @@ def start_dagster_dev(root: Path, data_dir: Path) -> Webserver:
     try:
         while not _location_loaded(server):
             if process.poll() is not None:
-                pytest.fail(f"dagster dev exited with {process.returncode}:\n{server.log_tail()}")
+                pytest.fail(f"dg dev exited with {process.returncode}:\n{server.log_tail()}")
             if time.monotonic() > deadline:
                 pytest.fail(f"code location not loaded after {LOAD_TIMEOUT_S}s:\n{server.log_tail()}")
             time.sleep(0.5)
