@@ -36,7 +36,7 @@ from typing import Any
 import click
 from upath import UPath
 
-from callops_dagster.console import REPORT_MEANINGS, progress_line, status_table
+from callops_dagster.console import REPORT_MEANINGS, progress_line, status_table, weeks_table
 from callops_dagster.contract.sources import CALL_LOGS, SOURCES
 from callops_dagster.ingest.intake import (
     ORDER,
@@ -355,10 +355,11 @@ def run(files: tuple[Path, ...], date_text: str | None, replace: bool, day_text:
               help="With --logs: how many last lines of each.")
 @common_options
 def status(logs_day: str | None, lines: int, data_dir: str | None, verbose: bool, quiet: bool) -> None:
-    """A table of the landed days: files, materialised or not and when, the latest run and the
-    checks that warned or failed in it (as recorded in the Dagster instance). With --logs DAY,
-    the raw stdout and stderr of the day's last run instead, wherever it ran (on a cluster:
-    read from object storage, as the UI's log viewer does)."""
+    """A table of the landed days: files, materialised or not and when, the latest run, whether
+    an input changed since (its refresh pending, or done and by which run), and the checks that
+    warned or failed in it (as recorded in the Dagster instance); then the materialised weeks.
+    With --logs DAY, the raw stdout and stderr of the day's last run instead, wherever it ran
+    (on a cluster: read from object storage, as the UI's log viewer does)."""
     configure_logging(verbose, quiet)
     root = data_dir_of(data_dir)
     if logs_day is not None:
@@ -369,8 +370,12 @@ def status(logs_day: str | None, lines: int, data_dir: str | None, verbose: bool
         LOG.info(f"No landed days under {root / 'landing'}.")
         return
     runner, instance = load_runner(root)
-    rows = [runner.day_status(instance, day.isoformat(), folders[day]) for day in sorted(folders)]
+    reader = runner.staleness_reader(instance)
+    rows = [runner.day_status(instance, day.isoformat(), folders[day], reader) for day in sorted(folders)]
     click.echo(status_table(rows))
+    weeks = runner.week_statuses(instance, reader)
+    if weeks:
+        click.echo("\n" + weeks_table(weeks))
     for row in rows:
         for line in row.checks:
             LOG.debug(f"{row.day} {line.text()}")

@@ -57,6 +57,18 @@ class DayStatus:
     checks: Sequence[CheckLine] = field(default_factory=tuple)
     compliance: str | None = None  # the day's compliance figures, as its run recorded them
     reports: str | None = None  # "complete" when the day's report manifest verifies; None: no reports
+    # inputs changed since it ran: "pending: ... (2025-04-22 changed)", "done in run ...", "up to
+    # date" (platform/staleness.py); None: never materialised
+    refresh: str | None = None
+
+
+@dataclass(frozen=True)
+class WeekStatus:
+    """What the instance knows about one materialised week."""
+
+    week: str
+    materialised_at: str
+    refresh: str
 
 
 def compliance_text(agent_figures: Mapping[str, Any], loan_figures: Mapping[str, Any]) -> str | None:
@@ -74,19 +86,30 @@ def compliance_text(agent_figures: Mapping[str, Any], loan_figures: Mapping[str,
 
 def status_table(rows: Sequence[DayStatus]) -> str:
     """One line per landed day: files, materialised or not (and when, and whether its report set
-    is complete), latest run, checks."""
-    header = ("day", "landed files", "materialised", "last run", "compliance", "checks that warned or failed")
+    is complete), latest run, whether an input changed since (refresh pending or done), checks."""
+    header = ("day", "landed files", "materialised", "last run", "inputs changed", "compliance",
+              "checks that warned or failed")
     lines = [
         (
             r.day,
             " ".join(name.removesuffix(".csv") for name in r.files) or "-",
             (r.materialised_at or "no") + (f" (reports {r.reports})" if r.reports else ""),
             r.last_run or "never run",
+            r.refresh or "-",
             r.compliance or "-",
             "; ".join(f"{c.check} ({c.severity})" for c in r.checks) or "-",
         )
         for r in rows
     ]
+    return _table(header, lines)
+
+
+def weeks_table(rows: Sequence[WeekStatus]) -> str:
+    """One line per materialised week: when, and whether an input changed since."""
+    return _table(("week", "materialised", "inputs changed"), [(r.week, r.materialised_at, r.refresh) for r in rows])
+
+
+def _table(header: Sequence[str], lines: Sequence[Sequence[object]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
     return "\n".join(
         "  ".join(str(cell).ljust(w) for cell, w in zip(line, widths)).rstrip() for line in (header, *lines)

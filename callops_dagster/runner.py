@@ -16,13 +16,14 @@ import dagster as dg
 from upath import UPath
 
 from callops_dagster.compliance.weekly import week_of
-from callops_dagster.console import CheckLine, DayStatus, check_reason, compliance_text
+from callops_dagster.console import CheckLine, DayStatus, WeekStatus, check_reason, compliance_text
 from callops_dagster.definitions import defs
 from callops_dagster.delivery.blocks import error_summary
 from callops_dagster.ingest.intake import partition_problem
 from callops_dagster.landing.watch import landed_files
 from callops_dagster.platform.automation import SENSOR as AUTOMATION_SENSOR
 from callops_dagster.platform.partitions import daily_partitions
+from callops_dagster.platform.provenance import StalenessReader
 from callops_dagster.platform.settings import load_settings
 from callops_dagster.platform.storage import is_dir, list_folder, storage_errors
 from callops_dagster.report.manifest import verify_reports
@@ -116,10 +117,19 @@ def _local_time(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def day_status(instance: dg.DagsterInstance, day: str, folder: Path | UPath) -> DayStatus:
+def staleness_reader(instance: dg.DagsterInstance) -> StalenessReader:
+    """Reads the instance's materialisation records once for every day and week asked about."""
+    return StalenessReader(defs, instance)
+
+
+def day_status(
+    instance: dg.DagsterInstance, day: str, folder: Path | UPath, reader: StalenessReader | None = None
+) -> DayStatus:
     """The landed files of ``day``, when its reports were last materialised, whether its report
-    set is complete (its manifest verifies), and the status and failed checks of its latest
-    run, as recorded in the instance."""
+    set is complete (its manifest verifies), the status and failed checks of its latest run,
+    and whether an input of its tables changed since they ran (refresh pending or done), as
+    recorded in the instance."""
+    reader = reader or staleness_reader(instance)
     files = landed_files(folder) or [e for e in list_folder(folder) if not e.is_dir]
     done = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=LAST_ASSET, asset_partitions=[day]), limit=1, ascending=False
@@ -135,7 +145,22 @@ def day_status(instance: dg.DagsterInstance, day: str, folder: Path | UPath) -> 
             _latest_metadata(instance, "agent_compliance", day), _latest_metadata(instance, "loan_contact_frequency", day)
         ),
         reports=reports_state(reports_folder(day)),
+        refresh=reader.staleness(reader.keys_of(daily_partitions), day, own=day).text() if done else None,
     )
+
+
+def week_statuses(instance: dg.DagsterInstance, reader: StalenessReader | None = None) -> list[WeekStatus]:
+    """Every materialised week, oldest first: when, and whether an input changed since."""
+    reader = reader or staleness_reader(instance)
+    key = dg.AssetKey(WEEKLY_ASSET)
+    rows = []
+    for week in weekly_partitions.get_partition_keys():
+        done = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[week]), limit=1, ascending=False
+        ).records
+        if done:
+            rows.append(WeekStatus(week, _local_time(done[0].timestamp), reader.staleness([key], week, own=None).text()))
+    return rows
 
 
 def reports_state(folder: Path | UPath) -> str | None:

@@ -179,11 +179,16 @@ def test_a_landed_day_that_differs_is_refused_then_replaced_on_request(story):
 
 
 def test_status_reads_the_days_runs_from_the_instance(story):
-    header, *rows = ok(story["status"]).splitlines()
-    assert header.startswith("day ") and "materialised" in header
+    days, *weeks = ok(story["status"]).split("\n\n")
+    header, *rows = days.splitlines()
+    assert header.startswith("day ") and "materialised" in header and "inputs changed" in header
     [row] = rows
     assert row.startswith(f"{DAY}  call_logs agent_roster disposition_summary")
-    assert " success (" in row and " no " not in row
+    assert " success (" in row and " no " not in row and " up to date " in row
+    [week_header, *week_rows] = weeks[0].splitlines() if weeks else ["", ""]
+    # --replace changed the day's roster after the week had read it; the week ran again since
+    assert week_header.startswith("week ") and len(week_rows) == 1
+    assert " done in run " in week_rows[0] and week_rows[0].endswith(f"({DAY} changed)")
     assert " 283 outside hours, 176 before login, 0 loans over limit " in row  # the sample day's compliance
 
 

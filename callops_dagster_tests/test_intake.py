@@ -212,7 +212,7 @@ def test_status_table_has_a_line_per_day_and_the_failed_checks():
     ]
     header, first, second = status_table(rows).splitlines()
     assert header.split()[:3] == ["day", "landed", "files"]
-    assert first.split() == ["2025-04-27", "call_logs", "disposition_summary", "no", "never", "run", "-", "-"]
+    assert first.split() == ["2025-04-27", "call_logs", "disposition_summary", "no", "never", "run", "-", "-", "-"]
     assert "2025-04-29 10:00" in second and second.endswith("duplicate_keys (WARN)")
     assert "283 outside hours, 176 before login, 2 loans over limit" in second
 

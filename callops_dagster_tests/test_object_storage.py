@@ -249,6 +249,14 @@ def test_a_new_set_on_object_storage_replaces_the_old_one_and_its_manifest(s3, p
     assert verify_reports(folder) == [] and (folder / "a.csv").read_text() == "new\n"
 
 
+def test_the_same_set_reflecting_another_input_gets_a_new_manifest_on_object_storage(s3, prefix):
+    root = storage.data_path(prefix) / "reports"
+    publish_reports(root, DAY, {"a.csv": "same\n"}, reflects={f"{DAY}/call_logs.csv": "a" * 64})
+    folder = publish_reports(root, DAY, {"a.csv": "same\n"}, reflects={f"{DAY}/call_logs.csv": "b" * 64})
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    assert manifest["reflects"] == {f"{DAY}/call_logs.csv": "b" * 64} and verify_reports(folder) == []
+
+
 # ---------------------------------------------------------------- landing sensor
 
 

@@ -9,13 +9,14 @@ SIGKILL of a whole run.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 from callops_dagster.report import publish
-from callops_dagster.report.manifest import MANIFEST_FILE, verify_reports
+from callops_dagster.report.manifest import MANIFEST_FILE, build_manifest, files_read, reflects_entries, verify_reports
 
 DAY = "2025-04-28"
 OLD = {"slack_message.txt": "old message\n", "agent_performance_summary.csv": "a\n1\n", "rejected_rows.csv": "r\n"}
@@ -105,3 +106,30 @@ def test_rejected_rows_csv_of_tables_with_empty_parts_is_the_rows_text():
     text = rejected_rows_csv_text(table)
     assert "\x00" not in text
     assert text.splitlines()[1].startswith('"call_logs.csv",3,"missing_call_id","  ","A1"')
+
+
+def test_a_days_set_reflects_the_window_call_logs_its_disposition_and_the_roster_in_force():
+    window = [f"2025-04-{d}" for d in range(22, 29)]
+    read = files_read(window, "2025-04-28", roster_day="2025-04-26")
+    assert read == sorted(
+        [(d, "call_logs.csv") for d in window] + [("2025-04-28", "disposition_summary.csv"), ("2025-04-26", "agent_roster.csv")]
+    )
+    versions = {key: "ab" * 32 for key in read} | {("2025-04-22", "call_logs.csv"): None}  # a day that never landed
+    entries = reflects_entries(versions)
+    assert "2025-04-22/call_logs.csv" not in entries and entries["2025-04-26/agent_roster.csv"] == "ab" * 32
+    assert list(entries) == sorted(entries) and len(entries) == len(read) - 1
+
+
+def test_the_manifest_names_what_the_set_reflects_and_a_refresh_that_read_another_file_says_so(tmp_path):
+    files = {"slack_message.txt": "hello\n"}
+    before = {"2025-04-22/call_logs.csv": "a" * 64}
+    folder = publish.publish_reports(tmp_path, "2025-04-23", files, reflects=before)
+    first = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert list(first) == ["day", "written_at", "reflects", "files"] and first["reflects"] == before
+    publish.publish_reports(tmp_path, "2025-04-23", files, reflects=before)
+    assert json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8")) == first  # same content: unchanged
+    after = {"2025-04-22/call_logs.csv": "b" * 64}
+    publish.publish_reports(tmp_path, "2025-04-23", files, reflects=after)  # the same reports, a corrected input
+    assert json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["reflects"] == after
+    assert verify_reports(folder) == []
+    assert "reflects" not in build_manifest("2025-04-23", {"a.txt": b"x"})  # a week's set names none

@@ -15,7 +15,8 @@ import pandas as pd
 from upath import UPath
 
 from callops_dagster.compliance.picture import agent_summary_png, markdown_image
-from callops_dagster.compliance.rules import CallingHours, compliance_files, compliance_line
+from callops_dagster.compliance.rules import CallingHours, compliance_files, compliance_line, window_days
+from callops_dagster.contract.sources import SOURCES, raw_asset_name
 from callops_dagster.contract.safe_text import one_line_values
 from callops_dagster.ingest.validation import call_id_conflicts, roster_day_of
 from callops_dagster.delivery.blocks import correction_text, summary_blocks
@@ -38,6 +39,7 @@ from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change
 from callops_dagster.platform.metadata import OWNERS
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
+from callops_dagster.platform.staleness import DATA_VERSION_TAG
 from callops_dagster.report.assets import REPORTING
 from callops_dagster.report.day import (
     MESSAGE_FILE,
@@ -48,6 +50,7 @@ from callops_dagster.report.day import (
     rows_read_of,
 )
 from callops_dagster.report.message import DataQuality, top_performer
+from callops_dagster.report.manifest import files_read, reflects_entries
 from callops_dagster.report.publish import publish_reports
 
 POST_TAG = "callops/slack_post"
@@ -118,6 +121,23 @@ def deliver_summary(
     return {"slack_delivery": decision.kind, "slack_attempts": attempts, **meta}
 
 
+RAW_ASSET_OF_FILE = {spec.file_name: dg.AssetKey(raw_asset_name(spec)) for spec in SOURCES}
+
+
+def _reflects(context: dg.AssetExecutionContext, day: dt.date, roster_day: dt.date) -> dict[str, str]:
+    """The landing files the day's reports read and the sha256 each had (its landing asset's
+    data version, from the instance), for the manifest's ``reflects``."""
+    read = files_read([d.isoformat() for d in window_days(day)], day.isoformat(), roster_day.isoformat())
+    versions = {}
+    for partition, name in read:
+        latest = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=RAW_ASSET_OF_FILE[name], asset_partitions=[partition]),
+            limit=1, ascending=False,
+        ).records
+        versions[(partition, name)] = latest[0].asset_materialization.tags.get(DATA_VERSION_TAG) if latest else None
+    return reflects_entries(versions)
+
+
 def _data_quality(
     day: dt.date, summary: pd.DataFrame, rejected: pd.DataFrame, roster: pd.DataFrame, calls: pd.DataFrame
 ) -> DataQuality:
@@ -171,6 +191,8 @@ def slack_summary(
     the previous reports whole; on object storage file by file, the manifest telling a
     complete set. Then the message is posted to Slack
     (newest landed day only, once per content; dry-run without SLACK_WEBHOOK_URL).
+    The manifest's `reflects` names the landing files read (the window's call logs, the day's
+    disposition summary and roster in force) with their sha256.
     """
     day = partition_day(context)
     quality = _data_quality(day, agent_performance_summary, rejected_rows, agent_roster, call_logs)
@@ -186,7 +208,8 @@ def slack_summary(
         **report_files(agent_performance_summary, rejected_rows, text),
         **compliance_files(agent_compliance, loan_contact_frequency, picture),
     }
-    path = publish_reports(callops.root / "reports", day.isoformat(), files)
+    reflects = _reflects(context, day, roster_day_of(agent_roster, day))
+    path = publish_reports(callops.root / "reports", day.isoformat(), files, reflects=reflects)
     context.log.info(f"Slack summary for {day}:\n{text}")
     delivery = deliver_summary(context, slack, callops.root, day.isoformat(), text)
     return dg.MaterializeResult(

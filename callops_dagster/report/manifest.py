@@ -8,8 +8,14 @@ local disk and on object storage alike. The format (docs/object-storage.md)::
     {
       "day": "2025-04-28",                     # the folder's day (for a week: its first day)
       "written_at": "2025-04-29T04:00:12+00:00",  # when this content was first published (UTC)
+      "reflects": {"2025-04-22/call_logs.csv": "<sha256>", …},  # a day's set: the landing files read
       "files": [{"name": "agent_summary.png", "sha256": "…", "size": 48213}, …]  # by name
     }
+
+``reflects`` (a day's set only) names the landing files the reports were computed from and
+the sha256 each had when it was read: the day's three files (the roster of the day whose roster
+was in force) and the call logs of the six days before (the seven-day window). A set refreshed
+after an earlier day was corrected names that day's new sha256.
 
 ``manifest_problems`` is the pure check (a manifest against the bytes found);
 ``verify_reports`` reads a folder and applies it.
@@ -20,11 +26,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from upath import UPath
 
+from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY
 from callops_dagster.platform.storage import is_file, list_folder, storage_errors
 
 MANIFEST_FILE = "manifest.json"
@@ -35,15 +42,33 @@ def file_entry(name: str, data: bytes) -> dict[str, str | int]:
     return {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
 
-def build_manifest(day: str, files: Mapping[str, bytes], written_at: str | None = None) -> dict:
+def build_manifest(
+    day: str, files: Mapping[str, bytes], written_at: str | None = None, reflects: Mapping[str, str] | None = None
+) -> dict:
     """The manifest of ``files`` (name -> bytes), files sorted by name; ``written_at`` now (UTC)
-    unless given."""
+    unless given; ``reflects`` (landing file -> sha256, see ``files_read``) when given."""
     when = written_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    return {
-        "day": day,
-        "written_at": when,
-        "files": [file_entry(name, files[name]) for name in sorted(files)],
-    }
+    manifest: dict = {"day": day, "written_at": when}
+    if reflects:
+        manifest["reflects"] = dict(sorted(reflects.items()))
+    manifest["files"] = [file_entry(name, files[name]) for name in sorted(files)]
+    return manifest
+
+
+def files_read(window: Sequence[str], day: str, roster_day: str) -> list[tuple[str, str]]:
+    """The landing files a day's reports are computed from, as ``(day, file name)`` sorted: the
+    call logs of every day of its seven-day ``window`` (day-6 .. day), its disposition summary,
+    and the roster of ``roster_day`` (the day whose roster was in force: the day itself, or the
+    earlier day a missing roster was carried forward from)."""
+    read = {(d, CALL_LOGS.file_name) for d in window}
+    read |= {(day, DISPOSITION_SUMMARY.file_name), (roster_day, AGENT_ROSTER.file_name)}
+    return sorted(read)
+
+
+def reflects_entries(versions: Mapping[tuple[str, str], str | None]) -> dict[str, str]:
+    """``{"<day>/<file name>": sha256}`` from ``(day, file name) -> sha256``; a file never read
+    (a day of the window that did not land: None) is left out."""
+    return {f"{day}/{name}": sha for (day, name), sha in sorted(versions.items()) if sha}
 
 
 def manifest_text(manifest: Mapping) -> str:

@@ -106,28 +106,34 @@ def _as_bytes(files: dict[str, str | bytes]) -> dict[str, bytes]:
     return {name: c.encode("utf-8") if isinstance(c, str) else bytes(c) for name, c in files.items()}
 
 
-def publish_reports(reports_root: Path | UPath, day: str, files: dict[str, str | bytes]) -> Path | UPath:
+def publish_reports(
+    reports_root: Path | UPath, day: str, files: dict[str, str | bytes], reflects: dict[str, str] | None = None
+) -> Path | UPath:
     """Publish a day's report files together, ``manifest.json`` last; returns the day's folder.
 
     Locally readers see the old set or the new, never a mix: the files are written to
     ``.versions/<day>/<content hash>/`` and ``<day>`` is a symlink swapped to it with one
     atomic rename. On object storage each file is put whole, then the manifest (``_put_set``).
-    Either way the same content republishes without changing a byte (the manifest too).
+    Either way the same content republishes without changing a byte (the manifest too);
+    ``reflects`` (the landing files read, in the manifest) counts as content, so a refresh that
+    read a corrected file names it even when the reports came out the same.
     """
     data = _as_bytes(files)
     if MANIFEST_FILE in data:
         raise ValueError(f"{MANIFEST_FILE} is the publisher's own file, not a report")
     if not is_local(reports_root):
-        return _put_set(reports_root / day, day, data)
+        return _put_set(reports_root / day, day, data, reflects)
     digest = hashlib.sha256()
     for name in sorted(data):
         digest.update(name.encode() + b"\0" + data[name] + b"\0")
+    if reflects:
+        digest.update(manifest_text({"reflects": dict(sorted(reflects.items()))}).encode())
     versions = reports_root / ".versions" / day
     version = versions / digest.hexdigest()[:16]
     if not version.is_dir():
-        _write_version(versions, version, day, data)
+        _write_version(versions, version, day, data, reflects)
     elif not (version / MANIFEST_FILE).is_file():  # published before manifests existed
-        write_atomic(version / MANIFEST_FILE, manifest_text(build_manifest(day, data)))
+        write_atomic(version / MANIFEST_FILE, manifest_text(build_manifest(day, data, reflects=reflects)))
     link = reports_root / day
     if link.is_dir() and not link.is_symlink():  # a plain folder from an older layout
         shutil.rmtree(link)
@@ -141,13 +147,15 @@ def publish_reports(reports_root: Path | UPath, day: str, files: dict[str, str |
     return link
 
 
-def _write_version(versions: Path, version: Path, day: str, data: dict[str, bytes]) -> None:
+def _write_version(
+    versions: Path, version: Path, day: str, data: dict[str, bytes], reflects: dict[str, str] | None
+) -> None:
     """Write the set and its manifest (last) to a staging folder, renamed to ``version``."""
     staging = Path(tempfile.mkdtemp(dir=_ensure(versions), prefix=".staging-"))
     os.chmod(staging, DIR_MODE)
     for name, content in data.items():
         write_atomic(staging / name, content)
-    write_atomic(staging / MANIFEST_FILE, manifest_text(build_manifest(day, data)))
+    write_atomic(staging / MANIFEST_FILE, manifest_text(build_manifest(day, data, reflects=reflects)))
     try:
         os.replace(staging, version)
     except OSError:  # a parallel run of the same day published the same content first
@@ -156,15 +164,16 @@ def _write_version(versions: Path, version: Path, day: str, data: dict[str, byte
             raise
 
 
-def _put_set(folder: UPath, day: str, data: dict[str, bytes]) -> UPath:
+def _put_set(folder: UPath, day: str, data: dict[str, bytes], reflects: dict[str, str] | None) -> UPath:
     """The set on object storage: unchanged content is left as it is; otherwise the old manifest
     is deleted, each file put whole, files of the old set that are not in the new one deleted,
     and the new manifest put last. A reader that finds no manifest, or one that does not verify,
     is looking at a set being written."""
     with storage_errors(folder, "publish"):  # each write and listing names its own object
-        manifest = build_manifest(day, data)
+        manifest = build_manifest(day, data, reflects=reflects)
         old = _read_manifest(folder / MANIFEST_FILE)
-        if old is not None and old["files"] == manifest["files"] and _unchanged(folder, data):
+        same = old is not None and old["files"] == manifest["files"] and old.get("reflects") == manifest.get("reflects")
+        if same and _unchanged(folder, data):
             return folder
         fs = folder.fs
         if old is not None:
