@@ -200,8 +200,9 @@ def test_a_corrected_day_leaves_the_next_days_window_pending_until_it_is_refresh
 
 def test_the_manifests_files_read_are_the_landing_partitions_upstream_of_a_days_reports():
     """``files_read`` (report/manifest.py) against the lineage: every landing partition that
-    slack_summary of a day reads, through every partition mapping (the roster's own previous
-    day left out: the roster in force is named by its day)."""
+    slack_summary of a day reads, through every partition mapping. The lineage links the
+    rosters of the day and the seven days before (the roster in force is one of them); the
+    manifest names the one in force."""
     import datetime as dt
 
     import dagster as dg
@@ -222,4 +223,9 @@ def test_the_manifests_files_read_are_the_landing_partitions_upstream_of_a_days_
                     todo.append((parent, upstream))
     landing = sorted((p, k.to_user_string().removeprefix("raw_") + ".csv") for k, p in found if k.to_user_string().startswith("raw_"))
     window = [d.isoformat() for d in window_days(dt.date.fromisoformat(day))]
-    assert landing == files_read(window, day, roster_day=day)
+    rosters = [(p, f) for p, f in landing if f == "agent_roster.csv"]
+    assert [p for p, _ in rosters] == [d.isoformat() for d in (dt.date(2025, 4, 20) + dt.timedelta(n) for n in range(9))][1:]
+    for roster_day in (day, "2025-04-21"):  # its own roster, or one carried from the window's first day
+        read = files_read(window, day, roster_day=roster_day)
+        assert [x for x in landing if x not in rosters] == [x for x in read if x[1] != "agent_roster.csv"]
+        assert set(read) - set(landing) == set()
