@@ -36,7 +36,7 @@ from typing import Any
 import click
 from upath import UPath
 
-from callops_dagster.console import REPORT_MEANINGS, progress_line, status_table
+from callops_dagster.console import REPORT_MEANINGS, progress_line, status_table, week_lines
 from callops_dagster.contract.sources import CALL_LOGS, SOURCES
 from callops_dagster.ingest.intake import (
     ORDER,
@@ -323,15 +323,16 @@ def run(files: tuple[Path, ...], date_text: str | None, replace: bool, day_text:
 
 @main.command()
 @click.option("--logs", "logs_day", metavar="YYYY-MM-DD",
-              help="Instead: where the day's last run's stdout and stderr are, and their last lines.")
+              help="Instead: where the day's last callops_daily run's stdout and stderr are, and their last lines.")
 @click.option("--lines", type=click.IntRange(min=0), default=20, show_default=True,
               help="With --logs: how many last lines of each.")
 @common_options
 def status(logs_day: str | None, lines: int, data_dir: str | None, verbose: bool, quiet: bool) -> None:
-    """A table of the landed days: files, materialised or not and when, the latest run and the
-    checks that warned or failed in it (as recorded in the Dagster instance). With --logs DAY,
-    the raw stdout and stderr of the day's last run instead, wherever it ran (on a cluster:
-    read from object storage, as the UI's log viewer does)."""
+    """A table of the landed days: files, materialised or not and when, the day's latest run and
+    the checks that warned or failed in it (as recorded in the Dagster instance); then the latest
+    run of each of their weeks. With --logs DAY, the raw stdout and stderr of the day's last
+    callops_daily run instead, wherever it ran (on a cluster: read from object storage, as the
+    UI's log viewer does)."""
     configure_logging(verbose, quiet)
     root = data_dir_of(data_dir)
     if logs_day is not None:
@@ -344,6 +345,8 @@ def status(logs_day: str | None, lines: int, data_dir: str | None, verbose: bool
     runner, instance = load_runner(root)
     rows = [runner.day_status(instance, day.isoformat(), folders[day]) for day in sorted(folders)]
     click.echo(status_table(rows))
+    for line in week_lines(runner.week_runs(instance, [row.day for row in rows])):
+        click.echo(line)
     for row in rows:
         for line in row.checks:
             LOG.debug(f"{row.day} {line.text()}")

@@ -34,6 +34,10 @@ class CheckLine:
     def text(self) -> str:
         return f"{self.check}: {self.reason} ({self.severity}, {self.asset})"
 
+    def key(self) -> str:
+        """``raw_call_logs:duplicate_keys``: the asset and the check, as Dagster writes a check key."""
+        return f"{self.asset}:{self.check}"
+
 
 def check_reason(description: str | None, metadata: Mapping[str, Any]) -> str:
     """A failed check's one-line reason: its evaluation's description, else a text reason in its
@@ -74,7 +78,8 @@ def compliance_text(agent_figures: Mapping[str, Any], loan_figures: Mapping[str,
 
 def status_table(rows: Sequence[DayStatus]) -> str:
     """One line per landed day: files, materialised or not (and when, and whether its report set
-    is complete), latest run, checks."""
+    is complete), its latest ``callops_daily`` run, and that run's checks that did not pass, each
+    as ``asset:check (severity)``."""
     header = ("day", "landed files", "materialised", "last run", "compliance", "checks that warned or failed")
     lines = [
         (
@@ -83,7 +88,7 @@ def status_table(rows: Sequence[DayStatus]) -> str:
             (r.materialised_at or "no") + (f" (reports {r.reports})" if r.reports else ""),
             r.last_run or "never run",
             r.compliance or "-",
-            "; ".join(f"{c.check} ({c.severity})" for c in r.checks) or "-",
+            "; ".join(f"{c.key()} ({c.severity})" for c in r.checks) or "-",
         )
         for r in rows
     ]
@@ -91,6 +96,11 @@ def status_table(rows: Sequence[DayStatus]) -> str:
     return "\n".join(
         "  ".join(str(cell).ljust(w) for cell, w in zip(line, widths)).rstrip() for line in (header, *lines)
     )
+
+
+def week_lines(weeks: Sequence[tuple[str, str]]) -> list[str]:
+    """``week of 2025-04-21 (callops_weekly): success (1a2b3c4d)``, one per week that has a run."""
+    return [f"week of {week} (callops_weekly): {run}" for week, run in weeks]
 
 
 def progress_line(done: int, total: int, day: str, elapsed_s: float, width: int = 20) -> str:
