@@ -5,7 +5,8 @@ official dagster/dagster chart), deploy/cluster.env (the processes' environment)
 deploy/Dockerfile (the one image): the same database, the same run queue limits, the same
 retries and run monitoring, telemetry off, runs' stdout/stderr in the same bucket and prefix,
 the same code location. The run launchers differ
-on purpose: Celery workers in the first, Kubernetes Jobs in the second.
+on purpose: Celery workers in the first, Kubernetes Jobs in the second. And the chart keeps
+the UI inside the cluster, with a read-only webserver for people who only look.
 """
 
 from __future__ import annotations
@@ -185,3 +186,14 @@ def test_both_keep_runs_stdout_and_stderr_on_the_datas_object_storage(instance, 
 def test_the_webserver_that_shows_the_logs_gets_the_s3_credentials(helm):
     deployment_secrets = _user_deployment(helm)["envSecrets"]
     assert helm["dagsterWebserver"]["envSecrets"] == deployment_secrets
+
+
+def test_the_ui_is_reachable_only_inside_the_cluster_with_a_read_only_webserver_for_lookers(helm):
+    """Dagster's open-source webserver has no login (docs/deploy.md): the chart's webserver is a
+    ClusterIP service, a read-only one is deployed beside it, and no ingress opens either."""
+    webserver = helm["dagsterWebserver"]
+    assert webserver["service"]["type"] == "ClusterIP"
+    assert webserver["enableReadOnly"] is True
+    assert helm["ingress"]["enabled"] is False
+    for said in ((DEPLOY / "helm-values.yaml").read_text(), (DEPLOY.parent / "docs" / "deploy.md").read_text()):
+        assert all(words in said for words in ("no login", "ClusterIP", "enableReadOnly", "authenticating proxy"))
