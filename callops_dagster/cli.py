@@ -350,7 +350,7 @@ def run(files: tuple[Path, ...], date_text: str | None, replace: bool, day_text:
 
 @main.command()
 @click.option("--logs", "logs_day", metavar="YYYY-MM-DD",
-              help="Instead: where the day's last run's stdout and stderr are, and their last lines.")
+              help="Instead: where the day's last callops_daily run's stdout and stderr are, and their last lines.")
 @click.option("--lines", type=click.IntRange(min=0), default=20, show_default=True,
               help="With --logs: how many last lines of each.")
 @common_options

@@ -34,6 +34,10 @@ class CheckLine:
     def text(self) -> str:
         return f"{self.check}: {self.reason} ({self.severity}, {self.asset})"
 
+    def key(self) -> str:
+        """``raw_call_logs:duplicate_keys``: the asset and the check, as Dagster writes a check key."""
+        return f"{self.asset}:{self.check}"
+
 
 def check_reason(description: str | None, metadata: Mapping[str, Any]) -> str:
     """A failed check's one-line reason: its evaluation's description, else a text reason in its
@@ -69,6 +73,7 @@ class WeekStatus:
     week: str
     materialised_at: str
     refresh: str
+    last_run: str | None = None  # its latest callops_weekly run: ``success (1a2b3c4d)``
 
 
 def compliance_text(agent_figures: Mapping[str, Any], loan_figures: Mapping[str, Any]) -> str | None:
@@ -86,7 +91,8 @@ def compliance_text(agent_figures: Mapping[str, Any], loan_figures: Mapping[str,
 
 def status_table(rows: Sequence[DayStatus]) -> str:
     """One line per landed day: files, materialised or not (and when, and whether its report set
-    is complete), latest run, whether an input changed since (refresh pending or done), checks."""
+    is complete), its latest ``callops_daily`` run, whether an input changed since (refresh
+    pending or done), and that run's checks that did not pass, each as ``asset:check (severity)``."""
     header = ("day", "landed files", "materialised", "last run", "inputs changed", "compliance",
               "checks that warned or failed")
     lines = [
@@ -97,7 +103,7 @@ def status_table(rows: Sequence[DayStatus]) -> str:
             r.last_run or "never run",
             r.refresh or "-",
             r.compliance or "-",
-            "; ".join(f"{c.check} ({c.severity})" for c in r.checks) or "-",
+            "; ".join(f"{c.key()} ({c.severity})" for c in r.checks) or "-",
         )
         for r in rows
     ]
@@ -105,8 +111,12 @@ def status_table(rows: Sequence[DayStatus]) -> str:
 
 
 def weeks_table(rows: Sequence[WeekStatus]) -> str:
-    """One line per materialised week: when, and whether an input changed since."""
-    return _table(("week", "materialised", "inputs changed"), [(r.week, r.materialised_at, r.refresh) for r in rows])
+    """One line per materialised week: when, its latest ``callops_weekly`` run, and whether an
+    input changed since."""
+    return _table(
+        ("week", "materialised", "last callops_weekly run", "inputs changed"),
+        [(r.week, r.materialised_at, r.last_run or "-", r.refresh) for r in rows],
+    )
 
 
 def _table(header: Sequence[str], lines: Sequence[Sequence[object]]) -> str:

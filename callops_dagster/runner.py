@@ -22,6 +22,7 @@ from callops_dagster.delivery.blocks import error_summary
 from callops_dagster.ingest.intake import partition_problem
 from callops_dagster.landing.watch import landed_files
 from callops_dagster.platform.automation import SENSOR as AUTOMATION_SENSOR
+from callops_dagster.platform.jobs import DAILY_JOB
 from callops_dagster.platform.partitions import daily_partitions
 from callops_dagster.platform.provenance import StalenessReader
 from callops_dagster.platform.settings import load_settings
@@ -31,7 +32,7 @@ from callops_dagster.weekly.assets import JOB as WEEKLY_JOB
 from callops_dagster.weekly.assets import WEEKLY as WEEKLY_ASSET
 from callops_dagster.weekly.assets import WEEKLY_FILE, WEEKS_FOLDER, weekly_partitions
 
-JOB = "callops_daily"
+JOB = DAILY_JOB
 PARTITION_TAG = "dagster/partition"
 LAST_ASSET = dg.AssetKey("slack_summary")  # writes the day's reports
 # The run's events are in the instance (and the UI); the terminal gets the command's lines.
@@ -122,25 +123,32 @@ def staleness_reader(instance: dg.DagsterInstance) -> StalenessReader:
     return StalenessReader(defs, instance)
 
 
+def latest_run(instance: dg.DagsterInstance, job: str, partition: str) -> dg.DagsterRun | None:
+    """The newest run of ``job`` for ``partition``. The job matters: a week's partition key is
+    its first day, so that day's latest run of any job may be its week's."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name=job, tags={PARTITION_TAG: partition}), limit=1)
+    return runs[0] if runs else None
+
+
 def day_status(
     instance: dg.DagsterInstance, day: str, folder: Path | UPath, reader: StalenessReader | None = None
 ) -> DayStatus:
     """The landed files of ``day``, when its reports were last materialised, whether its report
-    set is complete (its manifest verifies), the status and failed checks of its latest run,
-    and whether an input of its tables changed since they ran (refresh pending or done), as
-    recorded in the instance."""
+    set is complete (its manifest verifies), the status and failed checks of its latest
+    ``callops_daily`` run, and whether an input of its tables changed since they ran (refresh
+    pending or done), as recorded in the instance."""
     reader = reader or staleness_reader(instance)
     files = landed_files(folder) or [e for e in list_folder(folder) if not e.is_dir]
     done = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=LAST_ASSET, asset_partitions=[day]), limit=1, ascending=False
     ).records
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={PARTITION_TAG: day}), limit=1)
+    run = latest_run(instance, JOB, day)
     return DayStatus(
         day=day,
         files=[f.name for f in files],
         materialised_at=_local_time(done[0].timestamp) if done else None,
-        last_run=f"{runs[0].status.value.lower()} ({runs[0].run_id[:8]})" if runs else None,
-        checks=failed_checks(instance, runs[0].run_id) if runs else [],
+        last_run=run_text(run),
+        checks=failed_checks(instance, run.run_id) if run else [],
         compliance=compliance_text(
             _latest_metadata(instance, "agent_compliance", day), _latest_metadata(instance, "loan_contact_frequency", day)
         ),
@@ -159,8 +167,12 @@ def week_statuses(instance: dg.DagsterInstance, reader: StalenessReader | None =
             dg.AssetRecordsFilter(asset_key=key, asset_partitions=[week]), limit=1, ascending=False
         ).records
         if done:
-            rows.append(WeekStatus(week, _local_time(done[0].timestamp), reader.staleness([key], week, own=None).text()))
+            rows.append(WeekStatus(week, _local_time(done[0].timestamp), reader.staleness([key], week, own=None).text(),
+                                   run_text(latest_run(instance, WEEKLY_JOB, week))))
     return rows
+def run_text(run: dg.DagsterRun | None) -> str | None:
+    """``success (1a2b3c4d)``; None when there is no run."""
+    return f"{run.status.value.lower()} ({run.run_id[:8]})" if run else None
 
 
 def reports_state(folder: Path | UPath) -> str | None:

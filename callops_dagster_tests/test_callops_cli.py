@@ -189,6 +189,7 @@ def test_status_reads_the_days_runs_from_the_instance(story):
     # --replace changed the day's roster after the week had read it; the week ran again since
     assert week_header.startswith("week ") and len(week_rows) == 1
     assert " done in run " in week_rows[0] and week_rows[0].endswith(f"({DAY} changed)")
+    assert week_rows[0].startswith(DAY) and " success (" in week_rows[0]  # DAY is a Monday: its week's own run
     assert " 283 outside hours, 176 before login, 0 loans over limit " in row  # the sample day's compliance
 
 
@@ -212,3 +213,51 @@ def test_run_writes_the_weekly_report_of_each_week_it_ran(story):
     weekly = story["data"] / "reports" / "weeks" / DAY / "agent_weekly_summary.csv"  # DAY is a Monday
     assert f"Week of {DAY} written (run " in ok(story["first"]) and f"): {weekly}" in story["first"].stdout
     assert weekly.read_text(encoding="utf-8").startswith("week_start,org_id,agent_id,agent_name,")
+
+
+# ---------------------------------------------------------------- a Monday with warnings, as processes
+
+
+MONDAY = "2025-04-21"  # a day, and its week's partition key
+
+
+@pytest.fixture(scope="module")
+def monday(tmp_path_factory):
+    """Two generated days from a Monday (generated days carry defects: checks warn), run by
+    `callops run` (the days, then their week, which has ended), then `callops status` and
+    `callops status --logs MONDAY`."""
+    root = tmp_path_factory.mktemp("monday")
+    env = cli_env(root / "data", root / "unused_home")
+    del env["CALLOPS_DATA_DIR"], env["DAGSTER_HOME"]
+    where = ("--data-dir", str(root / "data"))
+    ok(callops("mock", "--start", MONDAY, "--days", "2", "--calls", "300", *where, env=env, cwd=root))
+    steps = {"run": callops("run", *where, env=env, cwd=root)}
+    steps["status"] = callops("status", *where, env=env, cwd=root)
+    steps["logs"] = callops("status", "--logs", MONDAY, *where, env=env, cwd=root)
+    return steps
+
+
+def run_ids(out: str) -> dict[str, str]:
+    """The short run id `callops run` printed for each day, and for the week (``week``)."""
+    days = {line.split(":")[0]: line.split("(run ")[1][:8] for line in out.splitlines() if ": ok (run " in line}
+    week = next(line.split("(run ")[1][:8] for line in out.splitlines() if line.startswith(f"Week of {MONDAY} written"))
+    return {**days, "week": week}
+
+
+def test_status_on_a_monday_shows_the_days_run_and_its_warnings_not_the_weeks(monday):
+    ids = run_ids(ok(monday["run"]))
+    header, *rows = ok(monday["status"]).splitlines()
+    first, second, week = rows
+    assert first.startswith(MONDAY) and f" success ({ids[MONDAY]}) " in first
+    assert ids["week"] not in first
+    for row in (first, second):  # each day lists its warnings, each with its asset
+        checks = row[header.index("checks that warned"):]
+        assert checks != "-" and all(":" in c and c.endswith("(WARN)") for c in checks.split("; ")), row
+    assert week == f"week of {MONDAY} (callops_weekly): success ({ids['week']})"
+
+
+def test_status_logs_on_a_monday_are_the_days_run(monday):
+    ids = run_ids(ok(monday["run"]))
+    first = ok(monday["logs"]).splitlines()[0]
+    assert first.startswith(f"Last run of {MONDAY}: {ids[MONDAY]}")
+    assert first.endswith("(callops_daily, success)")

@@ -345,7 +345,9 @@ def cluster(tmp_path_factory):
         url = bare_url.replace("postgres@", f"postgres:{PG_PASSWORD}@", 1)
         patch.setenv("DAGSTER_PG_URL", url)
         patch.setenv("DAGSTER_COMPUTE_LOGS_LOCAL_DIR", str(root / "test-process" / LOCAL_LOGS))
-        env = subprocess_env(DAGSTER_PG_URL=url, CALLOPS_CELERY_QUEUE=queue, SLACK_WEBHOOK_URL=slack.url,
+        # The broker named as deploy/cluster.env names it: that also turns the relaunch sensor on.
+        env = subprocess_env(DAGSTER_PG_URL=url, CALLOPS_CELERY_BROKER=BROKER_URL, CALLOPS_CELERY_QUEUE=queue,
+                             SLACK_WEBHOOK_URL=slack.url,
                              CALLOPS_RELAUNCH_SENSOR_INTERVAL=str(RELAUNCH_SENSOR_INTERVAL_S), **data_env)
         server_dir = root / "server"
         server_home = instance_home(server_dir / "dagster_home")

@@ -35,6 +35,8 @@ from callops_dagster.cluster.worker import (
     worker_env,
     write_config,
 )
+from callops_dagster.platform.jobs import DAY_TAG
+from callops_dagster.weekly.assets import WEEK_TAG
 
 # ---------------------------------------------------------------- the URL rewrite
 
@@ -130,8 +132,8 @@ def test_deploy_yaml_queues_runs_one_per_day_and_retries_lost_ones(deploy_config
     assert deploy_config["run_queue"]["dequeue_interval_seconds"] <= 2  # Dagster's QueuedRunCoordinator
     runs = deploy_config["concurrency"]["runs"]
     assert runs["max_concurrent_runs"] >= 1
-    assert runs["tag_concurrency_limits"] == [
-        {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    assert runs["tag_concurrency_limits"] == [  # one run per day, and one per week, at once
+        {"key": tag, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} for tag in (DAY_TAG, WEEK_TAG)
     ]
     assert deploy_config["run_retries"]["enabled"] and deploy_config["run_retries"]["max_retries"] >= 1
     monitoring = deploy_config["run_monitoring"]

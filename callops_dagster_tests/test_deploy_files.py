@@ -5,7 +5,8 @@ official dagster/dagster chart), deploy/cluster.env (the processes' environment)
 deploy/Dockerfile (the one image): the same database, the same run queue limits, the same
 retries and run monitoring, telemetry off, runs' stdout/stderr in the same bucket and prefix,
 the same code location. The run launchers differ
-on purpose: Celery workers in the first, Kubernetes Jobs in the second.
+on purpose: Celery workers in the first, Kubernetes Jobs in the second. And the chart keeps
+the UI inside the cluster, with a read-only webserver for people who only look.
 """
 
 from __future__ import annotations
@@ -15,12 +16,22 @@ import shlex
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import dagster as dg
 import pytest
 import yaml
+from dagster._core.utils import make_new_run_id
+from dagster._utils.tags import TagConcurrencyLimitsCounter
 
+from callops_dagster.definitions import defs
+from callops_dagster.platform.jobs import DAILY_JOB, DAY_TAG
 from callops_dagster.platform.settings import Settings, env_name
+from callops_dagster.weekly.assets import JOB as WEEKLY_JOB
+from callops_dagster.weekly.assets import WEEK_TAG
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+MONDAY = "2025-04-21"  # a day, and the first day (the partition key) of its week
+# One run per day, and one per week, at once: keyed on the tags each job's runs carry.
+LANE_LIMITS = [{"key": tag, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} for tag in (DAY_TAG, WEEK_TAG)]
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +79,27 @@ def test_both_queue_runs_with_the_same_limits(instance, helm):
     assert queued["maxConcurrentRuns"] == runs["max_concurrent_runs"]
     assert queued["tagConcurrencyLimits"] == runs["tag_concurrency_limits"]
     assert queued["dequeueIntervalSeconds"] == instance["run_queue"]["dequeue_interval_seconds"]
-    day_limit = {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
-    assert day_limit in runs["tag_concurrency_limits"]
+    assert runs["tag_concurrency_limits"] == LANE_LIMITS
+
+
+def _run(job: str, partition: str) -> dg.DagsterRun:
+    """A run of ``job`` for ``partition`` with the tags Dagster gives it (a backfill's, a
+    schedule's, the launchpad's, `callops run`'s)."""
+    tags = defs.resolve_job_def(job).get_tags_for_partition_key(partition, selected_asset_keys=None)
+    return dg.DagsterRun(job_name=job, run_id=make_new_run_id(), tags=tags)
+
+
+def test_on_a_weeks_first_day_the_days_run_does_not_wait_behind_the_weeks(instance):
+    """The queue's limits, applied by Dagster's own counter as its run queue daemon does."""
+    limits = instance["concurrency"]["runs"]["tag_concurrency_limits"]
+    week_running = TagConcurrencyLimitsCounter(limits, [_run(WEEKLY_JOB, MONDAY)])
+    assert not week_running.is_blocked(_run(DAILY_JOB, MONDAY))
+    day_running = TagConcurrencyLimitsCounter(limits, [_run(DAILY_JOB, MONDAY)])
+    assert not day_running.is_blocked(_run(WEEKLY_JOB, MONDAY))
+    # Still one run per day, and one per week, at once; other days go ahead.
+    assert day_running.is_blocked(_run(DAILY_JOB, MONDAY))
+    assert week_running.is_blocked(_run(WEEKLY_JOB, MONDAY))
+    assert not day_running.is_blocked(_run(DAILY_JOB, "2025-04-22"))
 
 
 def test_both_retry_and_monitor_runs_alike(instance, helm):
@@ -155,3 +185,14 @@ def test_both_keep_runs_stdout_and_stderr_on_the_datas_object_storage(instance, 
 def test_the_webserver_that_shows_the_logs_gets_the_s3_credentials(helm):
     deployment_secrets = _user_deployment(helm)["envSecrets"]
     assert helm["dagsterWebserver"]["envSecrets"] == deployment_secrets
+
+
+def test_the_ui_is_reachable_only_inside_the_cluster_with_a_read_only_webserver_for_lookers(helm):
+    """Dagster's open-source webserver has no login (docs/deploy.md): the chart's webserver is a
+    ClusterIP service, a read-only one is deployed beside it, and no ingress opens either."""
+    webserver = helm["dagsterWebserver"]
+    assert webserver["service"]["type"] == "ClusterIP"
+    assert webserver["enableReadOnly"] is True
+    assert helm["ingress"]["enabled"] is False
+    for said in ((DEPLOY / "helm-values.yaml").read_text(), (DEPLOY.parent / "docs" / "deploy.md").read_text()):
+        assert all(words in said for words in ("no login", "ClusterIP", "enableReadOnly", "authenticating proxy"))

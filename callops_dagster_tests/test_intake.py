@@ -213,8 +213,17 @@ def test_status_table_has_a_line_per_day_and_the_failed_checks():
     header, first, second = status_table(rows).splitlines()
     assert header.split()[:3] == ["day", "landed", "files"]
     assert first.split() == ["2025-04-27", "call_logs", "disposition_summary", "no", "never", "run", "-", "-", "-"]
-    assert "2025-04-29 10:00" in second and second.endswith("duplicate_keys (WARN)")
+    assert "2025-04-29 10:00" in second and second.endswith("raw_call_logs:duplicate_keys (WARN)")
     assert "283 outside hours, 176 before login, 2 loans over limit" in second
+
+
+def test_the_same_check_on_three_assets_names_each_asset():
+    checks = [CheckLine(asset, "duplicate_keys", "WARN", "rows 2") for asset in ("raw_call_logs", "raw_agent_roster", "raw_disposition_summary")]
+    row = status_table([DayStatus("2025-04-21", ["call_logs.csv"], "2025-04-22 10:00", "success (abcd1234)", checks)]).splitlines()[1]
+    assert row.endswith(
+        "raw_call_logs:duplicate_keys (WARN); raw_agent_roster:duplicate_keys (WARN); "
+        "raw_disposition_summary:duplicate_keys (WARN)"
+    )
 
 
 def test_compliance_text_is_empty_for_a_day_without_figures():

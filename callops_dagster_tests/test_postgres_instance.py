@@ -15,6 +15,8 @@ import sqlalchemy
 from benchmarks.cluster_processes import CALLOPS, instance_home, scratch_database
 from callops_dagster.cluster.launcher import CallopsCeleryRunLauncher
 from callops_dagster.cluster.urls import psycopg2_url
+from callops_dagster.platform.jobs import DAY_TAG
+from callops_dagster.weekly.assets import WEEK_TAG
 from callops_dagster_tests.conftest import CHECKS_PER_DAY, GOLDEN_DAY, GOLDEN_FIXTURE, reports_dir
 from callops_dagster_tests.helpers import subprocess_env
 
@@ -114,7 +116,7 @@ def test_the_instance_is_the_cluster_one(instance):
     assert instance.run_monitoring_enabled and instance.run_monitoring_max_resume_run_attempts == 0
     assert instance.get_settings("telemetry") == {"enabled": False}
     limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
-    assert limits == [{"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
+    assert limits == [{"key": tag, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} for tag in (DAY_TAG, WEEK_TAG)]
 
 
 def backends(url: str) -> int:

@@ -1,9 +1,12 @@
 """The relaunch sensor (cluster/sensors.py) over an in-memory instance holding runs failed as
 run monitoring fails a lost one: the launcher's reason in the RUN_FAILURE message, Dagster's
-retry tag, the backfill's status and the retry daemon's word, as the daemons write them."""
+retry tag, the backfill's status and the retry daemon's word, as the daemons write them. The
+retry daemon's word is written by the daemon's own function (``should_retry``), so these tests
+fail the day Dagster words it differently from what the sensor looks for."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import dagster as dg
@@ -11,10 +14,11 @@ import pytest
 from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 from dagster._core.storage.tags import BACKFILL_ID_TAG, PARENT_RUN_ID_TAG, ROOT_RUN_ID_TAG, WILL_RETRY_TAG
 from dagster._core.utils import make_new_run_id
+from dagster._daemon.auto_run_reexecution.auto_run_reexecution import should_retry
 
 import callops_dagster.cluster.sensors as sensors
-from callops_dagster.cluster.relaunch import RELAUNCH_OF_TAG
-from callops_dagster.cluster.sensors import PARTITION_TAG, RELAUNCH_SENSOR, relaunch_lost_days
+from callops_dagster.cluster.relaunch import RELAUNCH_OF_TAG, RETRY_REFUSED
+from callops_dagster.cluster.sensors import PARTITION_TAG, RELAUNCH_SENSOR, default_status, relaunch_lost_days
 from callops_dagster.definitions import defs
 from callops_dagster.platform.settings import Settings, load_settings
 from callops_dagster_tests.conftest import TELEMETRY_OFF
@@ -22,7 +26,6 @@ from callops_dagster_tests.conftest import TELEMETRY_OFF
 DAY = "2025-04-28"
 WEEK = "2025-04-21"
 LOST = "Detected run worker status FAILED: 'run worker lost: the run's Celery task is STARTED but no live worker "
-REFUSED = "Not retrying run since it is part of a backfill that is in a terminal state (COMPLETED_FAILED)."
 
 
 @pytest.fixture
@@ -64,10 +67,18 @@ def retry_of(instance: dg.DagsterInstance, parent: dg.DagsterRun) -> dg.DagsterR
     )
 
 
+def refused_by_the_retry_daemon(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
+    """What Dagster's retry daemon logs on ``run`` when it decides not to retry it: its own
+    function decides and writes it."""
+    assert should_retry(run, instance) is False
+    [word] = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT).records
+    return word.event_log_entry.message
+
+
 def orphan(instance: dg.DagsterInstance, day: str = DAY, job: str = "callops_daily") -> dg.DagsterRun:
     """A lost run whose backfill ended first: the retry daemon said it will not retry it."""
     run = fail(instance, add_run(instance, day, job, **{BACKFILL_ID_TAG: add_backfill(instance, BulkActionStatus.COMPLETED_FAILED)}))
-    instance.report_engine_event(REFUSED, run)
+    refused_by_the_retry_daemon(instance, run)
     return run
 
 
@@ -81,11 +92,30 @@ def skipped(result: dg.SensorResult) -> str:
     return result.skip_reason.skip_message
 
 
-def test_the_sensor_is_in_the_code_location_on_by_default_at_the_settings_interval():
+def test_the_sensor_is_in_the_code_location_off_by_default_without_celery_at_the_settings_interval():
+    assert "CALLOPS_CELERY_BROKER" not in os.environ  # laptop mode, as every test loads the definitions
     sensor = defs.resolve_sensor_def(RELAUNCH_SENSOR)
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     assert sensor.minimum_interval_seconds == load_settings().relaunch_sensor_interval
     assert {job.name for job in sensor.jobs} == {"callops_daily", "callops_weekly"}
+
+
+@pytest.mark.parametrize(("environ", "status"), [
+    ({}, dg.DefaultSensorStatus.STOPPED),
+    ({"CALLOPS_CELERY_BROKER": " "}, dg.DefaultSensorStatus.STOPPED),
+    ({"CALLOPS_CELERY_BROKER": "pyamqp://callops@rabbitmq.internal:5672//"}, dg.DefaultSensorStatus.RUNNING),
+    ({"CALLOPS_CELERY_BROKER": Settings().celery_broker}, dg.DefaultSensorStatus.RUNNING),  # the default, named
+])
+def test_the_sensor_is_on_by_default_where_the_celery_broker_is_set(environ, status):
+    assert default_status(Settings.from_env(environ)) == status
+
+
+@pytest.mark.parametrize("backfill", [BulkActionStatus.COMPLETED_FAILED, BulkActionStatus.COMPLETED_SUCCESS, None],
+                         ids=["ended-failed", "ended", "deleted"])
+def test_the_sensor_knows_the_retry_daemons_word_for_a_run_it_will_not_retry(instance, backfill):
+    backfill_id = add_backfill(instance, backfill) if backfill else "gone"
+    run = fail(instance, add_run(instance, **{BACKFILL_ID_TAG: backfill_id}))
+    assert RETRY_REFUSED in refused_by_the_retry_daemon(instance, run)
 
 
 def test_a_lost_run_of_an_ended_backfill_is_relaunched_once_by_run_key(instance):

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 
 RELAUNCH, WAIT, LEAVE = "relaunch", "wait", "leave"
 RELAUNCH_OF_TAG = "callops/relaunch_of"  # on a relaunch: the lost run it runs again
-# What the retry daemon logs on a run of an ended (or deleted) backfill it will not retry.
+# What the retry daemon logs on a run of an ended (or deleted) backfill it will not retry
+# (test_relaunch_sensor.py has Dagster's own function write it, and fails if this no longer matches).
 RETRY_REFUSED = "Not retrying run since it is part of a backfill"
 # Backfill statuses (BulkActionStatus names): still launching or waiting for its runs, and
 # ended by finishing its runs. Any other (canceled, failed, deleted) was stopped: not relaunched.

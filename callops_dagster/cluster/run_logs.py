@@ -9,11 +9,14 @@ import dagster as dg
 
 from callops_dagster.cluster.log_view import STREAMS, CapturedStream, RunLogs
 from callops_dagster.cluster.sensors import PARTITION_TAG
+from callops_dagster.platform.jobs import DAILY_JOB
 
 
-def day_run_logs(instance: dg.DagsterInstance, day: str) -> RunLogs | None:
-    """The logs of the latest run of ``day`` (any job), or None when the day has no run."""
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={PARTITION_TAG: day}), limit=1)
+def day_run_logs(instance: dg.DagsterInstance, day: str, job: str = DAILY_JOB) -> RunLogs | None:
+    """The logs of the latest run of ``job`` (``callops_daily``) for the partition ``day``, or
+    None when there is none. The job matters: on a week's first day, the latest run carrying
+    that partition key may be the week's (``callops_weekly``)."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name=job, tags={PARTITION_TAG: day}), limit=1)
     if not runs:
         return None
     run = runs[0]

@@ -11,7 +11,27 @@ key (``relaunch:<lost run id>``) makes a request once per lost run, whatever the
 decision also leaves a day that has a later run, so a relaunch is never requested again once
 made. No cursor: each tick looks at the whole window again (lost runs are few).
 
-In laptop mode no run fails as lost: the sensor finds nothing.
+On by default only in a Celery cluster: a run fails as lost only through the Celery run
+launcher's health check (``launcher.py``), so elsewhere (laptop mode, Kubernetes) the sensor
+could never act. Which it is has to be known when the definitions load (a sensor's default
+status is part of them), before any instance is at hand: ``CALLOPS_CELERY_BROKER`` set in the
+environment is the mark (``deploy/cluster.env`` sets it for every cluster process; the
+launcher reads it). Without it the sensor is STOPPED, and can still be turned on in the UI.
+
+The Dagster behaviour it works around: a job backfill ends as soon as none of its runs is
+unfinished, without waiting for a retry its failed runs are due (``job_backfill.py`` in
+1.13.27; an asset backfill does wait for runs tagged ``dagster/will_retry``), and the retry
+daemon does not retry a run whose backfill has ended. So a lost run that was its backfill's
+last is never retried. No upstream issue reports that case for job backfills (searched:
+dagster-io/dagster's issues and pull requests). The nearest upstream work:
+
+- https://github.com/dagster-io/dagster/pull/33846 (open): "Fix job backfill status with
+  autoretry", the status a job backfill ends with when its runs were retried;
+- https://github.com/dagster-io/dagster/issues/34204 (open, fix proposed in
+  https://github.com/dagster-io/dagster/pull/34205): an asset backfill can complete before a
+  failed run's retry decision is published, and the retry is then refused, the same race.
+
+Delete this sensor (and ``relaunch.py``) once a job backfill waits for its runs' retries.
 """
 
 from __future__ import annotations
@@ -36,7 +56,7 @@ from callops_dagster.cluster.relaunch import (
     tick_summary,
 )
 from callops_dagster.platform.jobs import daily_job
-from callops_dagster.platform.settings import load_settings
+from callops_dagster.platform.settings import Settings, load_settings
 from callops_dagster.weekly.assets import weekly_job
 
 RELAUNCH_SENSOR = "callops_relaunch_lost_days"
@@ -47,6 +67,12 @@ WILL_RETRY_TAG = "dagster/will_retry"
 JOBS = (daily_job, weekly_job)
 LOOKBACK_S = 24 * 3600.0  # lost runs older than this are not looked at
 FAILURES_PER_TICK = 500  # newest first: every failure of the window, of any job, lost or not, counts
+
+
+def default_status(settings: Settings) -> dg.DefaultSensorStatus:
+    """RUNNING in a Celery cluster (CALLOPS_CELERY_BROKER set), STOPPED elsewhere, where no run
+    is ever failed as lost (module docstring)."""
+    return dg.DefaultSensorStatus.RUNNING if settings.celery_configured else dg.DefaultSensorStatus.STOPPED
 
 
 def lost_failures(instance: dg.DagsterInstance, now: float) -> list[dg.EventLogRecord]:
@@ -116,13 +142,14 @@ def lost_run(instance: dg.DagsterInstance, failure: dg.EventLogRecord) -> LostRu
     name=RELAUNCH_SENSOR,
     jobs=list(JOBS),
     minimum_interval_seconds=load_settings().relaunch_sensor_interval,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=default_status(load_settings()),
     description=(
         "Cluster mode: runs a day (or week) again when its run failed because its worker was lost "
         "and Dagster's run retries will not retry it (its backfill ended before the retry was "
         "made, or run retries are off), and the day has no later run. Once per lost run (run key "
-        "relaunch:<run id>); the new run is tagged callops/relaunch_of. On by default: in laptop "
-        "mode no run is ever lost, and it finds nothing."
+        "relaunch:<run id>); the new run is tagged callops/relaunch_of. On by default where "
+        "CALLOPS_CELERY_BROKER is set (a Celery cluster); elsewhere no run is ever failed as lost, "
+        "and it is off."
     ),
 )
 def relaunch_lost_days(context: dg.SensorEvaluationContext) -> dg.SensorResult:

@@ -22,7 +22,7 @@
 | CALLOPS_WEEK_START | monday | first day of the weekly summary's week (compliance) |
 | SLACK_WEBHOOK_URL | (unset: dry-run) | Slack incoming webhook; only whether it is set is read here |
 | CALLOPS_SLACK_POST_BACKFILL | false | post days that are not the newest landed day |
-| CALLOPS_CELERY_BROKER | pyamqp://guest:guest@127.0.0.1:5672// | cluster mode: the Celery broker runs are sent through (docs/deploy.md) |
+| CALLOPS_CELERY_BROKER | pyamqp://guest:guest@127.0.0.1:5672// | cluster mode: the Celery broker runs are sent through (docs/deploy.md); set (deploy/cluster.env sets it), it also turns the relaunch sensor on by default |
 | CALLOPS_CELERY_BACKEND | redis://127.0.0.1:6379/0 | cluster mode: the Celery result backend the daemon reads run tasks' states from |
 | CALLOPS_CELERY_QUEUE | dagster | cluster mode: the queue the run launcher sends to and `callops worker` takes from |
 
@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     celery_broker: str = "pyamqp://guest:guest@127.0.0.1:5672//"
     celery_backend: str = "redis://127.0.0.1:6379/0"
     celery_queue: str = "dagster"
+
+    @property
+    def celery_configured(self) -> bool:
+        """Whether CALLOPS_CELERY_BROKER is set: the mark of a Celery cluster's processes
+        (deploy/cluster.env sets it for each), read when the definitions load."""
+        return "celery_broker" in self.model_fields_set
 
     @model_validator(mode="before")
     @classmethod

@@ -16,7 +16,7 @@ import pandas as pd
 from callops_dagster.compliance import weekly
 from callops_dagster.delivery.assets import deliver_summary
 from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change
-from callops_dagster.platform.jobs import stopped_schedule
+from callops_dagster.platform.jobs import lane_config, stopped_schedule
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.platform.resources import CallopsConfig
 from callops_dagster.delivery.resources import SlackResource
@@ -30,6 +30,7 @@ WEEKLY_FILE = "agent_weekly_summary.csv"
 WEEKLY_MESSAGE_FILE = "weekly_message.txt"
 WEEKS_FOLDER = "weeks"  # reports/weeks/<week start>/, and the Slack ledger's weeks/<week start>
 JOB = "callops_weekly"
+WEEK_TAG = "callops/week"  # on every run of callops_weekly: its week (one run per week at once)
 # Columns of the CSV already formatted as text that must stay as written (``-0.0125``).
 FORMATTED = ("connect_rate", "avg_call_duration_min", "connect_rate_change")
 # The warehouse table: the CSV's columns, then the exact inputs (the exact rates are Fractions,
@@ -134,6 +135,7 @@ def weekly_csv_text(table: pd.DataFrame) -> str:
 weekly_job = dg.define_asset_job(
     JOB,
     selection=dg.AssetSelection.assets(WEEKLY),
+    config=lane_config(weekly_partitions, WEEK_TAG),
     description="The weekly performance report of one week, from the daily tables that exist.",
 )
 
