@@ -79,7 +79,7 @@ def _introduction(settings: Settings, results: dict, sizes: dict) -> list[str]:
 
 
 def _size_label(rows: int, name: str) -> str:
-    return {"d0": "1k", "imp": "-"}.get(name, label(rows))
+    return {"d0": "500", "imp": "-", "fl": f"- ({label(rows)} rounds)"}.get(name, label(rows))
 
 
 def _times(sizes: dict) -> list[str]:
@@ -115,8 +115,41 @@ def _ratios(sizes: dict) -> list[str]:
         )
     tiny = next((size for size in sizes.values() if size["samples"].get("d0") and size["samples"].get("imp")), None)
     if tiny:
-        lines += ["", f"A tiny day's whole CLI process against a process that only imports Dagster (d0/imp, "
+        lines += ["", f"The brief's day's whole CLI process against a process that only imports Dagster (d0/imp, "
                       f"paired by round): {_fmt(_ratio(tiny, 'd0', 'imp'))}."]
+    return lines
+
+
+def _difference(size: dict, top: str, bottom: str) -> float | None:
+    """Median over the rounds of top - bottom measured in the same round (seconds)."""
+    samples = size["samples"]
+    if samples.get(top) and samples.get(bottom):
+        return statistics.median(t.seconds - b.seconds for t, b in zip(samples[top], samples[bottom]))
+    return None
+
+
+def _floor(sizes: dict) -> list[str]:
+    """Every CLI day beside Dagster's floor measured in the same rounds: callops's own cost."""
+    rows = [(f"the brief's day (500 calls), at the {label(r)} rounds", size, "d0") for r, size in sizes.items()
+            if size["samples"].get("d0") and size["samples"].get("fl")]
+    rows += [(f"{label(r)} calls", size, "d") for r, size in sizes.items()
+             if size["samples"].get("d") and size["samples"].get("fl")]
+    if not rows:
+        return []
+    lines = ["", "## The CLI days against Dagster's floor", "",
+             "fl is Dagster's own cost of a day of this shape (`dagster_floor_defs.py`: 13 trivial "
+             "daily-partitioned assets wired like `callops_daily`, a blocking check each, run through "
+             "`dagster job execute` on an instance with the same dagster.yaml as d's, warm), measured in "
+             "the same alternating rounds as each CLI day; d - fl is what callops adds on top of Dagster.", "",
+             "| CLI day | d: whole process (s) | fl: Dagster's floor (s) | d - fl: callops's own (s) | d / fl "
+             "| peak RSS d / fl (MiB) |", "|---|---|---|---|---|---|"]
+    for text, size, name in rows:
+        s = size["samples"]
+        lines.append(
+            f"| {text} | {_spread(s[name])} | {_spread(s['fl'])} | {_fmt(_difference(size, name, 'fl'))} "
+            f"| {_fmt(_ratio(size, name, 'fl'))} | {_median(s[name], 'rss') / 2**20:,.0f} / "
+            f"{_median(s['fl'], 'rss') / 2**20:,.0f} |"
+        )
     return lines
 
 
@@ -130,16 +163,28 @@ def _steps(steps: dict | None) -> list[str]:
     if not steps:
         return []
     run = steps["run_seconds"]
-    lines = ["", "## A CLI day at 1M rows, step by step", "",
+    floor = steps.get("floor") or {}
+    floor_steps = floor.get("steps", {})
+    lines = ["", "## A CLI day at 1M rows, step by step, beside Dagster's floor", "",
              f"One `dagster job execute -j callops_daily` (`benchmarks/steps.py`, after the rounds above, "
              f"the instance warm): the process took {steps['wall']:.2f} s, the run (RUN_START to "
              f"RUN_SUCCESS) {run:.2f} s and wrote {steps['events']} event-log rows. Per step, from "
-             "`instance.get_run_step_stats`:", "",
-             "| step | seconds | share of the run |", "|---|---|---|"]
-    lines += [f"| {name} | {seconds:.2f} | {seconds / run:.0%} |" for name, seconds in steps["steps"].items()]
+             "`instance.get_run_step_stats`"
+             + (f"; then one day of Dagster's floor the same way (its process {floor['wall']:.2f} s, its "
+                f"run {floor['run_seconds']:.2f} s, {floor['events']} event-log rows), step for step:"
+                if floor else ":"), "",
+             "| step | seconds | share of the run | the floor's step (s) | callops's own (s) |",
+             "|---|---|---|---|---|"]
+
+    def beside(value: float | None, own: float) -> str:
+        return "n/a | n/a" if value is None else f"{value:.2f} | {own - value:.2f}"
+
+    lines += [f"| {name} | {seconds:.2f} | {seconds / run:.0%} | {beside(floor_steps.get(name), seconds)} |"
+              for name, seconds in steps["steps"].items()]
     outside = steps["wall"] - run
     lines += [f"| (the process outside the run: Python, imports, definitions, instance, creating the run) "
-              f"| {outside:.2f} | |"]
+              f"| {outside:.2f} | | {beside(floor['wall'] - floor['run_seconds'] if floor else None, outside)} |",
+              f"| (the whole process) | {steps['wall']:.2f} | | {beside(floor.get('wall'), steps['wall'])} |"]
     return lines
 
 
@@ -321,27 +366,30 @@ def _limits_text(backfill: dict, runs: dict, chain_day: float) -> list[str]:
 
 
 def _targets(sizes: dict, growth: dict[str, float], backfill: dict | None) -> list[str]:
-    """Each target (issue 17's first, then the earlier ones), its figure and whether it was met."""
-    lines = ["", "## Targets", "", "| target | figure | verdict |", "|---|---|---|"]
+    """Each target (issue 23's first, then the earlier ones), its figure and whether it was met."""
+    lines = ["", "## Targets", "", "Issue 23's:", "", "| target | figure | verdict |", "|---|---|---|"]
 
     def target(text: str, value: float | None, ok) -> None:
         lines.append(f"| {text} | {_fmt(value)} | {_verdict(None if value is None else ok(value))} |")
 
     one, five = sizes.get(1_000_000), sizes.get(5_000_000)
+    small = next((size for size in sizes.values() if size["samples"].get("d0") and size["samples"].get("fl")), None)
+    target("a small day (the brief's) / Dagster's floor, same rounds (d0/fl) <= 1.2",
+           _ratio(small, "d0", "fl") if small else None, lambda v: v <= 1.2)
     target("whole CLI day / DuckDB (d/b) <= 2.0 at 1M", _ratio(one, "d", "b") if one else None, lambda v: v <= 2)
     target("whole CLI day / DuckDB (d/b) <= 1.5 at 5M", _ratio(five, "d", "b") if five else None, lambda v: v <= 1.5)
-    for rows, size in ((1_000_000, one), (5_000_000, five)):
-        target(f"transform chain / DuckDB (a/b) <= 1.0 at {label(rows)}", _ratio(size, "a", "b") if size else None,
-               lambda v: v <= 1)
-    target("chain / read floor (a/c) <= 3 at 5M", _ratio(five, "a", "c") if five else None, lambda v: v <= 3)
-    tiny = next((size for size in sizes.values() if size["samples"].get("d0") and size["samples"].get("imp")), None)
-    target('a 1k-row CLI day / `python -c "import dagster"` (d0/imp) <= 2.5',
-           _ratio(tiny, "d0", "imp") if tiny else None, lambda v: v <= 2.5)
+    target("transform chain / DuckDB (a/b) <= 0.8 at 5M", _ratio(five, "a", "b") if five else None, lambda v: v <= 0.8)
     target("peak RSS of the CLI day / call_logs size <= 5 at 5M", _d_rss(five) if five else None, lambda v: v <= 5)
     run = (backfill or {}).get("cluster_w2")
-    target("30-day backfill of 100k days, 2-worker cluster / DuckDB loop <= 3",
-           run["seconds"] / backfill["duckdb"].seconds if run else None, lambda v: v <= 3)
+    cluster = run["seconds"] / backfill["duckdb"].seconds if run else None
+    target("30-day backfill of 100k days, 2-worker cluster / DuckDB loop <= 2.5", cluster, lambda v: v <= 2.5)
     lines += ["", "Earlier targets, still reported:", "", "| target | figure | verdict |", "|---|---|---|"]
+    target("transform chain / DuckDB (a/b) <= 1.0 at 1M", _ratio(one, "a", "b") if one else None, lambda v: v <= 1)
+    target("chain / read floor (a/c) <= 3 at 5M", _ratio(five, "a", "c") if five else None, lambda v: v <= 3)
+    tiny = next((size for size in sizes.values() if size["samples"].get("d0") and size["samples"].get("imp")), None)
+    target('the brief\'s CLI day / `python -c "import dagster"` (d0/imp) <= 2.5',
+           _ratio(tiny, "d0", "imp") if tiny else None, lambda v: v <= 2.5)
+    target("30-day backfill of 100k days, 2-worker cluster / DuckDB loop <= 3", cluster, lambda v: v <= 3)
     target("chain / read floor (a/c) <= 3 at 1M", _ratio(one, "a", "c") if one else None, lambda v: v <= 3)
     target("a: 5M time / 1M time <= 5.5", growth.get("a"), lambda v: v <= 5.5)
     rss_ratio = _median(five["samples"]["a"], "rss") / five["file_bytes"] if five and five["samples"].get("a") else None
@@ -357,7 +405,8 @@ def _targets(sizes: dict, growth: dict[str, float], backfill: dict | None) -> li
 # same size): the figures issue 17 set out to move, to read the new ones against.
 BEFORE = {
     "a/b at 1M": 2.58, "a/c at 1M": 18.21, "d/b at 1M": 9.25, "d at 1M (s)": 20.59, "a at 1M (s)": 5.73,
-    "d0, a 1k-row CLI day (s)": 4.80, "event-log rows per run": 290,
+    "d0, a small CLI day (s; 1k mock calls before, the brief's 500 since issue 23)": 4.80,
+    "event-log rows per run": 290,
     "backfill (concurrency 1) / DuckDB": 20.69, "backfill (concurrency 2) / DuckDB": 11.17,
     "2-worker cluster / DuckDB": 10.17, "2-worker cluster, days per minute": 14.9,
 }
@@ -378,7 +427,8 @@ def _now(sizes: dict, backfill: dict | None, steps: dict | None) -> dict[str, fl
         "d/b at 1M": _ratio(one, "d", "b") if one else None,
         "d at 1M (s)": _median(one["samples"]["d"]) if one and one["samples"].get("d") else None,
         "a at 1M (s)": _median(one["samples"]["a"]) if one and one["samples"].get("a") else None,
-        "d0, a 1k-row CLI day (s)": _median(tiny["samples"]["d0"]) if tiny else None,
+        "d0, a small CLI day (s; 1k mock calls before, the brief's 500 since issue 23)":
+            _median(tiny["samples"]["d0"]) if tiny else None,
         "event-log rows per run": steps["events"] if steps else None,
         "backfill (concurrency 1) / DuckDB": ratio("dagster_c1"),
         "backfill (concurrency 2) / DuckDB": ratio("dagster_c2"),
@@ -402,7 +452,8 @@ def render(settings: Settings, results: dict) -> str:
     """RESULTS.md: how it ran, times, ratios, growth, the backfill, the targets, the profile."""
     sizes = {s["rows"]: s for s in results["sizes"]}
     growth = _growth(sizes)
-    lines = [*_introduction(settings, results, sizes), *_times(sizes), *_ratios(sizes), *_checks_and_quality(sizes)]
+    lines = [*_introduction(settings, results, sizes), *_times(sizes), *_ratios(sizes), *_floor(sizes),
+             *_checks_and_quality(sizes)]
     if growth:
         lines += ["", "Growth, 5M time / 1M time: " + ", ".join(f"{k} {v:.2f}" for k, v in growth.items()) + "."]
     backfill = results.get("backfill")
@@ -469,4 +520,19 @@ EXPLANATIONS = [
     "  faster than DuckDB's loop; what remains is each run's fixed cost on two shared cores: a",
     "  new process per run for e (d0's cost), Dagster's per-step bookkeeping and events for f,",
     "  whose workers keep everything imported and now hold their PostgreSQL connections open.",
+    "- **Dagster's floor (fl, issue 23).** The floor is what Dagster itself costs a day of this",
+    "  shape: the same 13 assets and blocking checks, doing nothing, on the same kind of instance.",
+    "  d0 - fl is callops's own fixed cost. In a small day it is mostly imports the floor does",
+    "  not make: pandas, numpy and pyarrow with the definitions (~0.8 s under `-X importtime`,",
+    "  needed by the run anyway), pandera for the key checks (~0.6 s, imported when the first",
+    "  schema is checked) and matplotlib for the picture (~0.4 s of import: matplotlib builds",
+    "  every Artist's `set()` docstring at import, plus ~0.12 s CPU of drawing), then the events",
+    "  the day's metadata and checks write. The picture is drawn on a Figure with the Agg canvas,",
+    "  without pyplot (the same PNG bytes; ~80 ms CPU less import). The definitions import no",
+    "  cluster module beyond the relaunch sensor's pure helpers (no celery, dagster_celery or",
+    "  dagster_postgres), no matplotlib or pandera, and read the settings once (`load_settings`",
+    "  is cached). validate_call_logs copies for the kept rows only the columns they need: peak",
+    "  RSS of reading and validating a 5M day 2,728 -> 2,573 MiB (6.5x -> 6.2x the file). The",
+    "  rest of that peak: the raw table (its text plus 8 bytes of large_string offset per value),",
+    "  the kept rows' copy (inherent: they are the output) and call_id's hash table.",
 ]

@@ -6,9 +6,12 @@ also checks DuckDB's summary against the project's):
   a  the project's transform chain for one day, in process, without Dagster
   b  the contract as DuckDB SQL (``contract.sql``)
   c  the floor: pyarrow reads the day's three files as strings
-  d  one day materialised with the ``dagster`` CLI, as a whole process (d0: the same on a tiny day;
-     imp: a process that only runs ``import dagster``, the floor d0 is compared with); and once,
-     at 1M rows, a CLI day's time per step (``benchmarks/steps.py``)
+  d  one day materialised with the ``dagster`` CLI, as a whole process (d0: the same on the brief's
+     own day, 500 calls; imp: a process that only runs ``import dagster``); and once, at 1M rows,
+     a CLI day's time per step (``benchmarks/steps.py``)
+  fl Dagster's floor: 13 trivial daily-partitioned assets wired like ``callops_daily``, a blocking
+     check each (``dagster_floor_defs.py``), run the way d is on the same kind of instance: what
+     Dagster itself costs a day of this shape; d - fl is callops's own cost
   e  a backfill of 100k-row days through a Dagster daemon and run queue (concurrency 1 and 2),
      against DuckDB processing the same days in one process
   f  the same backfill on the cluster of docs/deploy.md (PostgreSQL instance, Celery run
@@ -43,7 +46,9 @@ BIN = Path(sys.executable).parent
 DAY = dt.date(2025, 5, 1)
 BACKFILL_START = dt.date(2025, 3, 1)
 BACKFILL_ROWS = 100_000
-TINY_ROWS = 1_000
+# The brief's own day, shipped with the package: the small day set beside Dagster's floor.
+BRIEF_DAY = dt.date(2025, 4, 28)
+BRIEF_FILES = PROJECT / "callops_dagster" / "sample" / "assignment-2025-04-28"
 STEPS_ROWS = 1_000_000  # the size of the per-step table
 LARGE = 5_000_000
 # Peak RSS of the current chain is about 1.2 GB per million rows; 5M is skipped below this.
@@ -54,9 +59,20 @@ NAMES = {
     "b": "DuckDB SQL",
     "c": "read floor (pyarrow, strings)",
     "d": "dagster CLI, whole process",
-    "d0": "dagster CLI, tiny day (overhead)",
+    "d0": "dagster CLI, the brief's day (500 calls)",
+    "fl": "Dagster's floor: 13 trivial assets shaped like the daily job, `dagster job execute`",
     "imp": "`python -c \"import dagster\"` (the floor of any Dagster process)",
 }
+# The floor's code location (a file the project's sessions share beside the repository; a copy
+# is committed under benchmarks/floor/ for a clone without it).
+FLOOR_MODULE = "dagster_floor_defs"
+
+
+def floor_tools() -> Path:
+    """The folder holding ``dagster_floor_defs.py``: ``../shared/tools`` beside the repository,
+    else the committed copy."""
+    shared = PROJECT.parent / "shared" / "tools"
+    return shared if (shared / f"{FLOOR_MODULE}.py").is_file() else HERE / "floor"
 
 
 def parse_size(text: str) -> int:
@@ -116,6 +132,16 @@ def landed(cache: Path, rows: int, days: list[dt.date]) -> Path:
                  "--days", "1", "--data-dir", str(data_dir), "--calls", str(rows),
                  "--defect-rate", "0.01", "--seed", "7"]
             )
+    return data_dir
+
+
+def brief_day(cache: Path) -> Path:
+    """A data dir whose landing day is the brief's own (the package's sample files)."""
+    data_dir = cache / "brief"
+    link = data_dir / "landing" / BRIEF_DAY.isoformat()
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(BRIEF_FILES, target_is_directory=True)
     return data_dir
 
 
@@ -182,6 +208,22 @@ def dagster_cli(cache: Path, data_dir: Path, day: dt.date) -> tuple[Sample, Path
     return Sample(wall, wall, rss), work
 
 
+def dagster_floor(cache: Path, day: dt.date) -> Sample:
+    """One day of Dagster's floor through ``dagster job execute -j daily``, as ``dagster_cli``
+    runs a callops day: a whole process, on an instance of its own (``<cache>/floor_home``,
+    made fresh by ``main``, kept warm across the run) holding the same dagster.yaml."""
+    from benchmarks.backfill import dagster_env
+
+    env = dagster_env(cache / "floor_data", cache / "floor_home")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(floor_tools()), env.get("PYTHONPATH")]))
+    wall, rss, _ = run_process(
+        [str(BIN / "dagster"), "job", "execute", "-m", FLOOR_MODULE, "-j", "daily",
+         "--tags", json.dumps({"dagster/partition": day.isoformat()})],
+        env,
+    )
+    return Sample(wall, wall, rss)
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -197,9 +239,10 @@ def measure_size(settings: Settings, rows: int, log) -> dict:
     """Warm-up round (and the DuckDB check), then ``repeats`` alternating timed rounds."""
     data_dir = landed(settings.cache, rows, [DAY])
     names = [c for c in ("a", "b", "c", "d") if c in settings.contenders]
+    if "d" in names:
+        names += ["fl"]  # in every size's rounds: each CLI day is paired with the floor
     if "d" in names and rows == settings.sizes[0]:
         names += ["d0", "imp"]
-    tiny = landed(settings.cache, TINY_ROWS, [DAY]) if "d0" in names else None
     repeats = settings.repeats_large if rows >= LARGE else settings.repeats
     samples: dict[str, list[Sample]] = {n: [] for n in names}
     checks: dict[str, bool] = {}
@@ -210,10 +253,15 @@ def measure_size(settings: Settings, rows: int, log) -> dict:
             if name == "imp":
                 wall, rss, _ = run_process([sys.executable, "-c", "import dagster"])
                 sample = Sample(wall, wall, rss)
-            elif name in ("d", "d0"):
-                sample, work = dagster_cli(settings.cache, tiny if name == "d0" else data_dir, DAY)
+            elif name == "fl":
+                sample = dagster_floor(settings.cache, DAY)
+            elif name == "d0":
+                sample, work = dagster_cli(settings.cache, brief_day(settings.cache), BRIEF_DAY)
+                shutil.rmtree(work, ignore_errors=True)
+            elif name == "d":
+                sample, work = dagster_cli(settings.cache, data_dir, DAY)
                 report = work / "reports" / DAY.isoformat() / "agent_performance_summary.csv"
-                if name == "d" and (out / "a" / DAY.isoformat()).exists():
+                if (out / "a" / DAY.isoformat()).exists():
                     checks["d summary = a summary"] = summaries_equal(
                         report, out / "a" / DAY.isoformat() / "agent_performance_summary.csv"
                     )
@@ -317,7 +365,8 @@ def profile_chain(settings: Settings, rows: int) -> str:
 def main() -> int:
     settings = Settings.from_env()
     settings.cache.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(settings.cache / "dagster_home", ignore_errors=True)
+    for home in ("dagster_home", "floor_home"):
+        shutil.rmtree(settings.cache / home, ignore_errors=True)
     started = time.time()
 
     def log(text: str) -> None:
@@ -335,11 +384,12 @@ def main() -> int:
         log(f"size {label(rows)}")
         results["sizes"].append(measure_size(settings, rows, log))
     if "d" in settings.contenders and STEPS_ROWS in [s["rows"] for s in results["sizes"]]:
-        from benchmarks.steps import cli_day
+        from benchmarks.steps import cli_day, floor_day
 
-        log(f"a CLI day's steps at {label(STEPS_ROWS)}")
+        log(f"a CLI day's steps at {label(STEPS_ROWS)}, and the floor's")
         day_data = landed(settings.cache, STEPS_ROWS, [DAY])
         results["steps"] = cli_day(settings.cache, day_data, DAY)
+        results["steps"]["floor"] = floor_day(settings.cache, DAY)
     if "f" in settings.contenders:
         from benchmarks.cluster_processes import unreachable_servers
 

@@ -50,6 +50,16 @@ def cli_day(cache: Path, data_dir: Path, day: dt.date) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def floor_day(cache: Path, day: dt.date) -> dict:
+    """One day of Dagster's floor (``run.dagster_floor``) on its warm instance; its wall time
+    and step times, to set beside a callops day's."""
+    from benchmarks.run import dagster_floor
+
+    start = time.perf_counter()
+    sample = dagster_floor(cache, day)
+    return {"wall": round(time.perf_counter() - start, 3), "rss": sample.rss, **step_times(cache / "floor_home")}
+
+
 def main(argv: list[str]) -> int:
     """One untimed run first (the instance's tables are created), then the timed one."""
     data_dir, day = Path(argv[0]).resolve(), dt.date.fromisoformat(argv[1])

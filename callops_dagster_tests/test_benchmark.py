@@ -216,8 +216,9 @@ def test_tiny_benchmark_run_writes_the_results_table(tmp_path):
 
 
 def test_the_report_shows_a_days_steps_the_tiny_day_ratio_and_the_cli_days_memory(tmp_path):
-    """RESULTS.md from saved results: the per-step table, d0 against a bare `import dagster`
-    (paired by round) and the CLI day's peak RSS over its file's size, each judged."""
+    """RESULTS.md from saved results: the per-step table beside the floor's steps, d0 against a
+    bare `import dagster` and against Dagster's floor (paired by round), each CLI day beside the
+    floor, and the CLI day's peak RSS over its file's size, each judged."""
     from benchmarks.report import render
     from benchmarks.run import Sample, Settings
 
@@ -226,17 +227,24 @@ def test_the_report_shows_a_days_steps_the_tiny_day_ratio_and_the_cli_days_memor
 
     size = {"rows": 5_000_000, "file_bytes": 400 * 2**20, "repeats": 2, "checks": {}, "quality": None,
             "samples": {"b": samples(10.0, 20.0), "d": samples(30.0, 40.0, rss=1600 * 2**20),
-                        "d0": samples(3.0, 2.0), "imp": samples(1.0, 1.0)}}
+                        "fl": samples(2.0, 1.0), "d0": samples(3.0, 2.0), "imp": samples(1.0, 1.0)}}
+    floor = {"wall": 3.0, "run_seconds": 2.0, "events": 180, "steps": {"validate_call_logs": 0.2}}
     steps = {"wall": 12.0, "run_seconds": 10.0, "events": 234,
-             "steps": {"validate_call_logs": 4.0, "raw_call_logs": 2.5}}
+             "steps": {"validate_call_logs": 4.0, "raw_call_logs": 2.5}, "floor": floor}
     results = {"sizes": [size], "skipped": [], "backfill": None, "profile": None, "steps": steps, "elapsed": 60.0}
     text = render(Settings(sizes=[5_000_000], out=tmp_path / "R.md", cache=tmp_path), results)
 
-    assert "| validate_call_logs | 4.00 | 40% |" in text
-    assert "| raw_call_logs | 2.50 | 25% |" in text
+    # Each step beside the floor's same step: 4.00 - 0.20 is callops's own.
+    assert "| validate_call_logs | 4.00 | 40% | 0.20 | 3.80 |" in text
+    assert "| raw_call_logs | 2.50 | 25% | n/a | n/a |" in text
+    assert "| (the whole process) | 12.00 | | 3.00 | 9.00 |" in text
     assert "wrote 234 event-log rows" in text
     # d0/imp per round: 3/1 and 2/1 -> median 2.5, met at <= 2.5.
-    assert '| a 1k-row CLI day / `python -c "import dagster"` (d0/imp) <= 2.5 | 2.50 | **met** |' in text
+    assert '| the brief\'s CLI day / `python -c "import dagster"` (d0/imp) <= 2.5 | 2.50 | **met** |' in text
+    # d0/fl per round: 3/2 and 2/1 -> median 1.75, over 1.2.
+    assert "| a small day (the brief's) / Dagster's floor, same rounds (d0/fl) <= 1.2 | 1.75 | **missed** |" in text
+    # d beside fl: d - fl per round 28 and 39 -> median 33.5; d/fl 15 and 40 -> 27.5.
+    assert "| 5M calls | 35.00 (30.00-40.00) | 1.50 (1.00-2.00) | 33.50 | 27.50 | 1,600 / 100 |" in text
     # d/b per round: 30/10 and 40/20 -> median 2.5: over 1.5 at 5M.
     assert "| whole CLI day / DuckDB (d/b) <= 1.5 at 5M | 2.50 | **missed** |" in text
     assert "| peak RSS of the CLI day / call_logs size <= 5 at 5M | 4.00 | **met** |" in text

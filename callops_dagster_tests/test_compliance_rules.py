@@ -10,6 +10,8 @@ the reference it must equal.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from decimal import Decimal
 
 import numpy as np
@@ -17,6 +19,8 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from callops_dagster_tests.helpers import subprocess_env
 
 from callops_dagster.compliance.rules import (
     AGENT_COMPLIANCE_COLUMNS,
@@ -435,3 +439,44 @@ def test_weekly_message_names_top_performer_and_movers():
         "Biggest gains: Asha Rao (+30 pts)",
         "Biggest drops: Ben Li (-30 pts)",
     ]
+
+
+# ---------------------------------------------------------------- the picture
+
+# Draws the brief's kind of picture twice in a fresh process and prints its digest, whether the
+# two drawings were the same bytes, and whether pyplot was imported.
+DRAW_PICTURE = """
+import datetime as dt, hashlib, sys
+from fractions import Fraction
+import pandas as pd
+from callops_dagster.compliance.picture import agent_summary_png
+from callops_dagster.report.message import TopPerformer
+summary = pd.DataFrame({"org_id": ["O"] * 6, "agent_id": [f"A{i}" for i in range(6)],
+                        "total_calls": [0, 5, 9, 14, 20, 31], "completed_calls": [0, 1, 4, 2, 11, 20]})
+compliance = pd.DataFrame({"org_id": ["O"] * 6, "agent_id": [f"A{i}" for i in range(6)],
+                           "calls_outside_hours": [0, 0, 2, 0, 1, 0]})
+best = TopPerformer(name="A5", rate=Fraction(20, 31), org_id="O", agent_id="A5")
+pngs = [agent_summary_png(summary, compliance, best, dt.date(2025, 4, 28)) for _ in range(2)]
+print(hashlib.sha256(pngs[0]).hexdigest(), pngs[0] == pngs[1], "matplotlib.pyplot" in sys.modules,
+      pngs[0][:8] == b"\\x89PNG\\r\\n\\x1a\\n", int.from_bytes(pngs[0][16:20], "big"), int.from_bytes(pngs[0][20:24], "big"))
+"""
+
+
+def draw_in_fresh_process() -> list[str]:
+    done = subprocess.run([sys.executable, "-c", DRAW_PICTURE], env=subprocess_env(), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+@pytest.mark.slow  # two fresh processes
+def test_picture_is_the_same_png_from_run_to_run_drawn_without_pyplot():
+    """Same day, same bytes: within a process and across processes (the reports' manifest and
+    the byte-for-byte comparisons rely on it); 512 x 320 px; pyplot never imported (its global
+    figure registry and import are not needed to draw on the Agg canvas)."""
+    first, second = draw_in_fresh_process(), draw_in_fresh_process()
+    digest, same_twice, pyplot, is_png, width, height = first
+    assert second[0] == digest
+    assert same_twice == "True" and is_png == "True"
+    assert pyplot == "False"
+    assert (int(width), int(height)) == (512, 320)

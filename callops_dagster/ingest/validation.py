@@ -235,11 +235,13 @@ def _split(
     keep: str,
     normalised: pd.DataFrame | None = None,
     first_codes: np.ndarray | None = None,
+    kept_columns: list[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Apply rules 0-4: returns the trimmed kept rows and the reason of every raw row.
 
     Rows passing rules 0-3 that share a dedupe key are sorted by ``order``; the ``keep`` row of each
     dedupe key wins, the others are duplicates (exact when equal after normalisation).
+    ``kept_columns``: the columns the kept rows need (all when None); the others are not copied.
     """
     trimmed = _trimmed(raw, spec) if normalised is None else normalised
     reason = _first_rules(raw, trimmed, spec, partition_date)
@@ -253,7 +255,7 @@ def _split(
         reason.loc[contested.index[~is_kept]] = _duplicate_reasons(
             contested, is_kept, spec, spec.columns
         )
-    kept = trimmed.loc[reason.isna()]
+    kept = trimmed.loc[reason.isna(), kept_columns if kept_columns is not None else trimmed.columns]
     if not kept[ROW_NUMBER].is_monotonic_increasing:
         kept = kept.sort_values(ROW_NUMBER, kind="stable")
     return kept, reason
@@ -288,6 +290,8 @@ def validate_call_logs(
         keep="last",
         normalised=trimmed,
         first_codes=call_codes,
+        # created_ts is taken from the parsed column: its text is not copied for the kept rows.
+        kept_columns=[ROW_NUMBER, *(c for c in CALL_LOGS.columns if c != "created_ts")],
     )
     del trimmed  # frees the trimmed copy of the day before the kept table is built (memory)
     duration_ok = valid_durations(kept["duration"])
