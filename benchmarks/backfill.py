@@ -112,6 +112,7 @@ def run_backfill(days: list[str], data_dir: Path, workdir: Path, concurrency: in
             time.sleep(1)
         end = max(r.end_time for r in records)
         failed = sum(not r.dagster_run.is_success for r in records)
+        refreshes = _automation_runs(home)
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)
         try:
@@ -121,4 +122,20 @@ def run_backfill(days: list[str], data_dir: Path, workdir: Path, concurrency: in
             daemon.wait()
         log.close()
     seconds = end - start
-    return {"seconds": seconds, "days_per_minute": len(days) / seconds * 60, "failed_runs": failed}
+    return {"seconds": seconds, "days_per_minute": len(days) / seconds * 60, "failed_runs": failed,
+            "automation_runs": refreshes}
+
+
+AUTOMATION_SETTLE_S = 75  # two ticks of the automation sensor (every 30 s) after the backfill
+
+
+def _automation_runs(home: Path) -> int:
+    """The runs the automation sensor started because of the backfill (refreshes of days that
+    ran before a day they read): counted over two of its ticks after the last backfill run,
+    and waited for."""
+    deadline = time.monotonic() + AUTOMATION_SETTLE_S
+    while True:
+        runs = [r for r in _runs(home) if r.dagster_run.tags.get("dagster/sensor_name") == "callops_automation"]
+        if time.monotonic() > deadline and all(r.dagster_run.is_finished for r in runs):
+            return len(runs)
+        time.sleep(1)
