@@ -124,7 +124,17 @@ def test_a_corrected_day_leaves_every_report_as_a_from_scratch_run_writes(histor
     ours, truth = report_files(work / "data" / "reports"), report_files(scratch / "data" / "reports")
     assert set(ours) == set(truth), what
     assert [n for n in sorted(truth) if ours[n] != truth[n]] == [], f"{what}\n{done.stdout[-2500:]}"
-    refreshed = [line.split(":")[0] for line in done.stdout.splitlines() if ": refreshed (" in line]
-    assert len(refreshed) == len(set(refreshed)), done.stdout  # once each
-    assert refreshed == sorted(refreshed, key=lambda p: (p.startswith("week"), p))  # in date order
-    assert all(p.startswith("week") or p > day for p in refreshed), done.stdout  # only what reads it
+    refreshed = refreshed_assets(done.stdout)
+    assert len(refreshed) == len(set(refreshed)), done.stdout  # each table of each day or week once
+    assert all(p.startswith("week") or p > day for p, _ in refreshed), done.stdout  # only what reads it
+
+
+def refreshed_assets(stdout: str) -> list[tuple[str, str]]:
+    """(partition, asset) of every refresh the command printed, in order: a day's chain runs in
+    one run; what reads other days follows in a later round once the change is real."""
+    found = []
+    for line in stdout.splitlines():
+        if ": refreshed (" in line:
+            partition, rest = line.split(": refreshed (", 1)
+            found += [(partition, asset) for asset in rest.split(")", 1)[0].split(", ")]
+    return found

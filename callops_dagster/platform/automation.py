@@ -19,29 +19,40 @@ SENSOR = "callops_automation"
 AC = dg.AutomationCondition
 
 
+# Tables another day reads (the rosters, through the seven-day roster window): a request of
+# one of them does not pull its readers into the same run; they follow once its content
+# version has changed (a day with a roster of its own keeps its version, and stops there).
+CROSS_DAY = ("agent_roster", "agent_roster_rejected")
+
+
 def _refresh(trigger: dg.AutomationCondition, label: str) -> dg.AutomationCondition:
     return (
         ~AC.missing()
         & ~AC.in_progress()
-        & AC.any_deps_match(trigger).since_last_handled()
+        # Not while a run is still writing an input: the run of a re-landed day would otherwise
+        # look like a change to the tables it has not reached yet.
+        & ~AC.any_deps_in_progress()
+        & trigger.since_last_handled()
         & AC.all_deps_blocking_checks_passed()
     ).with_label(label)
 
 
 def refresh_on_change() -> dg.AutomationCondition:
-    """Materialised before, an input's data version changed since (or an input is requested in
-    the same tick, so a day's chain runs as one run), not running now, blocking checks passed."""
+    """Materialised before, an input's data version changed since, or an input of the same day's
+    chain is requested in the same tick (so the chain runs as one run); not running now,
+    blocking checks passed."""
     return _refresh(
-        (AC.data_version_changed() | AC.will_be_requested()).with_label("input changed or requested"),
+        AC.any_deps_match(AC.data_version_changed())
+        | AC.any_deps_match(AC.will_be_requested()).ignore(dg.AssetSelection.assets(*CROSS_DAY)),
         "refresh when an input changed",
     )
 
 
 def refresh_on_new_version() -> dg.AutomationCondition:
-    """As ``refresh_on_change``, but only on a changed data version, never because an input is
-    requested in the same tick: the carried-forward roster's chain (a day with its own roster
-    recomputes its landing asset, finds the same version, and stops there)."""
-    return _refresh(AC.data_version_changed(), "refresh when an input's data version changed")
+    """As ``refresh_on_change``, but only once an input's data version changed, never because an
+    input is requested in the same tick: the assets that read other days (the rosters' window,
+    the trend's seven days, the weeks), which follow a change once it is real, a round later."""
+    return _refresh(AC.any_deps_match(AC.data_version_changed()), "refresh when an input's data version changed")
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(

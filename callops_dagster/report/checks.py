@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from callops_dagster.contract import check_names as checks
-from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change
+from callops_dagster.platform.automation import CODE_VERSION, refresh_on_new_version
 from callops_dagster.platform.checks import check_spec, not_landed_results
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.platform.partitions import daily_partitions
@@ -119,7 +119,7 @@ TREND = "day_trend"
     owners=OWNERS,
     metadata=declared_metadata(TREND),
     code_version=CODE_VERSION,
-    automation_condition=refresh_on_change(),
+    automation_condition=refresh_on_new_version(),
     ins={name: _trailing(name) for name in ("agent_day", "rejected_rows", "agent_roster")},
     output_required=False,
     check_specs=[

@@ -15,7 +15,7 @@ import pandas as pd
 
 from callops_dagster.compliance import weekly
 from callops_dagster.delivery.assets import deliver_summary
-from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change
+from callops_dagster.platform.automation import CODE_VERSION, refresh_on_new_version
 from callops_dagster.platform.jobs import lane_config, stopped_schedule
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.platform.resources import CallopsConfig
@@ -62,7 +62,7 @@ def _days(start_offset: int = 0) -> dg.AssetIn:
     owners=OWNERS,
     metadata=declared_metadata(WEEKLY),
     code_version=CODE_VERSION,
-    automation_condition=refresh_on_change(),
+    automation_condition=refresh_on_new_version(),
     ins={
         # One input per upstream asset: this week's days and the previous week's, split by day.
         "agent_performance_summary": _days(start_offset=-1),
