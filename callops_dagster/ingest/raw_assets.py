@@ -14,6 +14,7 @@ from callops_dagster.ingest.profiling import RawProfile, profile_raw
 from callops_dagster.ingest.reading import RawTable, SourceFileError, read_landing_csv
 from callops_dagster.ingest.roster import choose_roster
 from callops_dagster.landing.folder import landing_file
+from callops_dagster.landing.watch import CARRIED
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.platform.automation import CODE_VERSION, refresh_on_new_version
 from callops_dagster.platform.checks import check_spec
@@ -127,7 +128,7 @@ def _roster(
         f"{AGENT_ROSTER.file_name} for {day} has no data rows; using the roster of "
         f"{frame[ROSTER_DAY].iloc[0]} ({source})"
     )
-    return frame, None, "carried:" + frame_version(frame)
+    return frame, None, CARRIED + frame_version(frame)
 
 
 def frame_version(frame: pd.DataFrame) -> str:
