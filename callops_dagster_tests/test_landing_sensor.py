@@ -13,7 +13,7 @@ import pytest
 import callops_dagster.landing.sensors as sensors
 from callops_dagster.definitions import defs
 from callops_dagster.platform.resources import CallopsConfig
-from callops_dagster.platform.settings import load_settings
+from callops_dagster.platform.settings import Settings, SettingsError, load_settings
 from callops_dagster.landing.watch import Recorded, WatchState, files_fingerprint, landed_files
 from callops_dagster.platform.content import file_sha256
 from callops_dagster_tests.conftest import landing, materialize_day, write_day
@@ -69,6 +69,14 @@ def test_sensor_is_defined_stopped_and_targets_the_daily_job():
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     assert sensor.job_name == "callops_daily"
     assert sensor.minimum_interval_seconds == SETTINGS.landing_sensor_interval
+
+
+def test_the_automation_sensor_looks_as_often_as_the_settings_say():
+    assert defs.resolve_sensor_def("callops_automation").minimum_interval_seconds == SETTINGS.automation_sensor_interval
+    assert Settings.from_env({}).automation_sensor_interval == 30
+    assert Settings.from_env({"CALLOPS_AUTOMATION_SENSOR_INTERVAL": "5"}).automation_sensor_interval == 5
+    with pytest.raises(SettingsError, match="CALLOPS_AUTOMATION_SENSOR_INTERVAL"):
+        Settings.from_env({"CALLOPS_AUTOMATION_SENSOR_INTERVAL": "0"})
 
 
 def test_new_day_waits_for_stability_then_runs_once(instance, data_dir):
