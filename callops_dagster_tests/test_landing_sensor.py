@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from pathlib import Path
 
@@ -12,9 +13,10 @@ import pytest
 import callops_dagster.landing.sensors as sensors
 from callops_dagster.definitions import defs
 from callops_dagster.platform.resources import CallopsConfig
-from callops_dagster.platform.settings import load_settings
-from callops_dagster.landing.watch import WatchState, files_fingerprint, landed_files
-from callops_dagster_tests.conftest import landing, write_day
+from callops_dagster.platform.settings import Settings, SettingsError, load_settings
+from callops_dagster.landing.watch import Recorded, WatchState, files_fingerprint, landed_files
+from callops_dagster.platform.content import file_sha256
+from callops_dagster_tests.conftest import landing, materialize_day, write_day
 
 SETTINGS = load_settings()  # as the definitions read them
 
@@ -67,6 +69,14 @@ def test_sensor_is_defined_stopped_and_targets_the_daily_job():
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     assert sensor.job_name == "callops_daily"
     assert sensor.minimum_interval_seconds == SETTINGS.landing_sensor_interval
+
+
+def test_the_automation_sensor_looks_as_often_as_the_settings_say():
+    assert defs.resolve_sensor_def("callops_automation").minimum_interval_seconds == SETTINGS.automation_sensor_interval
+    assert Settings.from_env({}).automation_sensor_interval == 30
+    assert Settings.from_env({"CALLOPS_AUTOMATION_SENSOR_INTERVAL": "5"}).automation_sensor_interval == 5
+    with pytest.raises(SettingsError, match="CALLOPS_AUTOMATION_SENSOR_INTERVAL"):
+        Settings.from_env({"CALLOPS_AUTOMATION_SENSOR_INTERVAL": "0"})
 
 
 def test_new_day_waits_for_stability_then_runs_once(instance, data_dir):
@@ -277,3 +287,67 @@ def test_an_adopted_day_is_observed_without_a_run(instance, data_dir):
         assert event.partition == DAY and event.metadata["landing_status"].value == "adopted"
         assert event.metadata["landing_fingerprint"].value == fingerprint_of(folder)
     assert ticker.tick().asset_events == []
+
+
+# ---------------------------------------------------------------- a day that ran before, touched
+
+
+def touch(path: Path, seconds_later: int = 10) -> None:
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + seconds_later * 10**9))
+
+
+@pytest.fixture
+def ran_day(instance, data_dir):
+    """A landed day that ran (every asset materialised in ``instance``) and a sensor that has
+    adopted it."""
+    folder = write_day(data_dir, DAY)
+    assert materialize_day(data_dir, DAY, instance).success
+    ticker = Ticker(instance, data_dir)
+    assert ticker.tick().run_requests == []  # already materialised: adopted
+    assert WatchState.from_json(ticker.cursor).launched == {DAY: fingerprint_of(folder)}
+    return ticker, folder
+
+
+def test_the_instance_records_each_landed_file_s_sha256(ran_day, instance):
+    _, folder = ran_day
+    recorded = sensors.recorded_day(instance, DAY)
+    assert recorded.finished
+    assert recorded.versions == {name: file_sha256(folder / name) for name in sensors.RAW_ASSET_OF_FILE}
+    assert sensors.recorded_day(instance, "2025-04-27") == Recorded(dict.fromkeys(sensors.RAW_ASSET_OF_FILE), False)
+
+
+def test_a_touched_identical_re_drop_starts_no_run(ran_day):
+    ticker, folder = ran_day
+    for name in ("call_logs.csv", "agent_roster.csv", "disposition_summary.csv"):
+        touch(folder / name)
+    assert ticker.tick().run_requests == []  # settling
+    result = ticker.tick()
+    assert result.run_requests == [] and "identical content (nothing to refresh)" in result.skip_message
+    assert WatchState.from_json(ticker.cursor).launched == {DAY: fingerprint_of(folder)}
+    events = observed(result)
+    assert set(events) == RAW_ASSETS
+    assert {e.metadata["landing_status"].value for e in events.values()} == {"identical"}
+    assert all("identical content; nothing to refresh" in e.description for e in events.values())
+    for _ in range(2):
+        assert ticker.tick().run_requests == []
+
+
+def test_a_changed_re_drop_of_a_day_that_ran_runs_it(ran_day):
+    ticker, folder = ran_day
+    redrop(folder)
+    assert ticker.tick().run_requests == []  # settling
+    (request,) = ticker.tick().run_requests
+    fingerprint = fingerprint_of(folder)
+    assert (request.partition_key, request.run_key) == (DAY, f"{DAY}:{fingerprint}")
+    assert ticker.requested() == []
+
+
+def test_a_touched_day_whose_last_run_did_not_finish_runs_again(ran_day, instance, data_dir):
+    """The landing assets materialised after the day's summary (a run that stopped half way):
+    touching the files is the way to run it again."""
+    ticker, folder = ran_day
+    assert materialize_day(data_dir, DAY, instance, selection=["raw_call_logs"]).success
+    touch(folder / "call_logs.csv")
+    ticker.tick()
+    assert [day for day, _ in ticker.requested()] == [DAY]

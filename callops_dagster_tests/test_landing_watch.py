@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from callops_dagster.contract.sources import CALL_LOGS
+from callops_dagster.ingest.reading import read_landing_csv
+from callops_dagster.landing import watch
 from callops_dagster.landing.folder import landed_days
 from callops_dagster.landing.watch import (
+    CARRIED,
+    Recorded,
     WatchState,
+    content_change,
     files_fingerprint,
     landed_files,
     parse_day,
@@ -19,6 +25,7 @@ from callops_dagster.landing.watch import (
     run_key,
     scan_landing,
 )
+from callops_dagster.platform.content import bytes_sha256, file_sha256
 from callops_dagster_tests.conftest import landing, write_day
 
 DAY = "2025-04-28"
@@ -242,3 +249,141 @@ def test_the_plan_keeps_the_files_behind_each_ready_or_adopted_day(tmp_path):
         assert (landed.size, landed.mtime_ns) == (info.st_size, info.st_mtime_ns)
     assert plan(tmp_path, second.state).files == {}
     assert landed_files(tmp_path / "no-such-day") is None
+
+
+# ---------------------------------------------------------------- a day that ran before, touched
+
+WATCHED = ("call_logs.csv", "agent_roster.csv", "disposition_summary.csv")
+
+
+def as_recorded(folder: Path, *, finished: bool = True, **versions: str | None) -> Recorded:
+    """What the instance would hold after a finished run over ``folder``'s files as they are now
+    (each file's sha256 as its landing asset's data version); ``versions`` override by stem."""
+    recorded = {name: file_sha256(folder / name) if (folder / name).exists() else None for name in WATCHED}
+    recorded |= {f"{stem}.csv": version for stem, version in versions.items()}
+    return Recorded(recorded, finished)
+
+
+def ran(data_dir: Path) -> WatchState:
+    """The cursor after the sensor ran every landed day (two looks)."""
+    return plan(data_dir, plan(data_dir, WatchState()).state).state
+
+
+def test_the_sensor_hashes_a_file_as_the_landing_asset_versions_it(tmp_path):
+    """One formula: the sha256 of the file's bytes is the raw asset's data version."""
+    folder = write_day(tmp_path, DAY)
+    path = folder / "call_logs.csv"
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert file_sha256(path) == bytes_sha256(path.read_bytes()) == expected
+    assert read_landing_csv(path, CALL_LOGS).fingerprint == expected
+
+
+def test_a_touched_day_with_the_same_bytes_is_adopted_without_a_run(tmp_path):
+    folder = write_day(tmp_path, DAY)
+    state = ran(tmp_path)
+    recorded = as_recorded(folder)
+    touch(folder / "call_logs.csv")
+    touch(folder / "agent_roster.csv")
+    first = plan(tmp_path, state, recorded=lambda day: recorded)
+    assert first.settling == [DAY] and first.identical == []  # the two-look rule still holds
+    second = plan(tmp_path, first.state, recorded=lambda day: recorded)
+    assert second.ready == [] and second.identical == [DAY] and second.changed == {}
+    assert second.state == WatchState(launched={DAY: fingerprint_of(folder)})
+    assert list(second.files) == [DAY]
+    assert "1 touched with identical content (nothing to refresh): 2025-04-28" in second.summary()
+    third = plan(tmp_path, second.state, recorded=lambda day: recorded)
+    assert (third.ready, third.identical, third.settling) == ([], [], [])
+
+
+def test_a_re_drop_with_new_bytes_runs_and_says_which_file(tmp_path):
+    folder = write_day(tmp_path, DAY)
+    state = ran(tmp_path)
+    recorded = as_recorded(folder)
+    with open(folder / "disposition_summary.csv", "a", encoding="utf-8") as handle:
+        handle.write(f"A3,ORG1,{DAY},{DAY} 09:30:00\n")
+    tick = plan(tmp_path, plan(tmp_path, state, recorded=lambda day: recorded).state, recorded=lambda day: recorded)
+    assert tick.ready == [(DAY, fingerprint_of(folder))] and tick.identical == []
+    assert tick.changed == {DAY: "disposition_summary.csv changed"}
+
+
+def test_only_a_day_that_ran_before_is_compared(tmp_path):
+    write_day(tmp_path, DAY)
+
+    def never(day):
+        raise AssertionError(f"{day} was compared")
+
+    tick = plan(tmp_path, plan(tmp_path, WatchState(), recorded=never).state, recorded=never)
+    assert [d for d, _ in tick.ready] == [DAY]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("nothing recorded", "no materialisation of its landing files recorded"),
+        ("unfinished", "its last run did not finish after reading its files"),
+        ("roster removed", "agent_roster.csv was removed"),
+        ("roster was carried", "agent_roster.csv was added"),
+        ("roster never recorded", "agent_roster.csv was added"),
+        ("roster carried, still absent", None),
+        ("unchanged", None),
+    ],
+)
+def test_content_change_names_why_a_day_runs_again(tmp_path, change, reason):
+    folder = write_day(tmp_path, DAY)
+    recorded = as_recorded(folder)
+    if change == "nothing recorded":
+        recorded = None
+    elif change == "unfinished":
+        recorded = as_recorded(folder, finished=False)
+    elif change == "roster removed":
+        (folder / "agent_roster.csv").unlink()
+    elif change == "roster was carried":
+        recorded = as_recorded(folder, agent_roster=CARRIED + "abc")
+    elif change == "roster never recorded":
+        recorded = as_recorded(folder, agent_roster=None)
+    elif change == "roster carried, still absent":
+        (folder / "agent_roster.csv").unlink()
+        recorded = as_recorded(folder, agent_roster=CARRIED + "abc")
+    assert content_change(landed_files(folder), recorded) == reason
+
+
+def test_content_change_stops_at_the_first_file_that_differs(tmp_path, monkeypatch):
+    folder = write_day(tmp_path, DAY)
+    recorded = as_recorded(folder, call_logs="0" * 64)
+    hashed = []
+    monkeypatch.setattr(watch, "file_sha256", lambda path: hashed.append(path.name) or file_sha256(path))
+    assert content_change(landed_files(folder), recorded) == "call_logs.csv changed"
+    assert hashed == ["call_logs.csv"]
+
+
+def test_a_file_that_vanishes_while_compared_is_looked_at_again(tmp_path):
+    folder = write_day(tmp_path, DAY)
+    state = ran(tmp_path)
+    touch(folder / "call_logs.csv")
+    looked = plan(tmp_path, state)
+
+    def recorded_then_gone(day):
+        found = as_recorded(folder)
+        (folder / "call_logs.csv").unlink()  # the dropper replaces the file just now
+        return found
+
+    tick = plan(tmp_path, looked.state, recorded=recorded_then_gone)
+    assert (tick.ready, tick.identical, tick.settling) == ([], [], [DAY])
+    assert tick.state.launched == state.launched and DAY not in tick.state.seen
+    assert plan(tmp_path, tick.state).incomplete == [DAY]
+
+
+def test_comparisons_per_tick_are_limited_and_the_rest_held_back(tmp_path):
+    days = ["2025-04-26", "2025-04-27", DAY]
+    for day in days:
+        write_day(tmp_path, day)
+    state = ran(tmp_path)
+    recorded = {day: as_recorded(landing(tmp_path, day)) for day in days}
+    for day in days:
+        touch(landing(tmp_path, day) / "call_logs.csv")
+    state = plan(tmp_path, state, recorded=recorded.get, max_compares=2).state
+    tick = plan(tmp_path, state, recorded=recorded.get, max_compares=2)
+    assert tick.identical == days[:2] and tick.held_back == [DAY] and tick.ready == []
+    last = plan(tmp_path, tick.state, recorded=recorded.get, max_compares=2)
+    assert last.identical == [DAY] and last.ready == []
+    assert last.state.launched == {day: fingerprint_of(landing(tmp_path, day)) for day in days}

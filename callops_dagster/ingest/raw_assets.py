@@ -11,6 +11,7 @@ from callops_dagster.ingest.profiling import RawProfile, profile_raw
 from callops_dagster.ingest.reading import RawTable, SourceFileError, empty_raw_frame, read_landing_csv
 from callops_dagster.ingest.roster import usable_roster
 from callops_dagster.landing.folder import landing_file
+from callops_dagster.landing.watch import CARRIED as NO_FILE
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.platform.automation import CODE_VERSION
 from callops_dagster.platform.checks import check_spec
@@ -19,7 +20,6 @@ from callops_dagster.platform.resources import CallopsConfig
 from callops_dagster.platform.storage import StorageError
 
 GROUP = "landing"
-NO_FILE = "no-file"  # the data version of a day whose roster did not come
 # The system that exports each file (a tag, to filter the catalog by source).
 SOURCE_SYSTEMS = {"call_logs": "dialer", "disposition_summary": "dialer", "agent_roster": "hr"}
 

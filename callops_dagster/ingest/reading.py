@@ -9,7 +9,6 @@ with one line naming the file, the problem and, where there is one, the line num
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import pyarrow.csv as pacsv
 from upath import UPath
 
 from callops_dagster.contract.sources import RAW_TEXT, SourceSpec
+from callops_dagster.platform.content import bytes_sha256
 from callops_dagster.platform.storage import is_file, storage_errors
 
 BOM = b"\xef\xbb\xbf"
@@ -318,7 +318,7 @@ def read_landing_csv(path: Path | UPath, spec: SourceSpec, *, max_bytes: int | N
     ``SourceFileError`` if it is unusable."""
     name = spec.file_name
     data, size = _file_bytes(path, name, max_bytes)
-    fingerprint = hashlib.sha256(data).hexdigest()
+    fingerprint = bytes_sha256(data)
     body, skipped = _body(data, name)
     try:
         header = _header_fields(body, name)

@@ -3,6 +3,9 @@
 Plain Python, no dagster: the landing sensor calls ``scan_landing`` and ``plan_tick`` once per
 tick and keeps the returned ``WatchState`` (JSON) as its cursor. A day is ready when its
 required files are present and their sizes and mtimes are the same as at the previous look.
+A day that ran before and whose files changed by stat is then compared by content: when every
+file's sha256 equals the data version its landing asset last recorded for the day, and the day
+finished since, it is adopted without a run (a touched file, an identical re-drop).
 
 The data dir may be object storage (``s3://bucket/prefix``): every look is a fresh listing
 (``storage.list_folder``: fsspec's listing cache is dropped first), one request for the
@@ -22,13 +25,18 @@ from pathlib import Path
 
 from upath import UPath
 
-from callops_dagster.contract.sources import CALL_LOGS, DISPOSITION_SUMMARY, SOURCES
+from callops_dagster.contract.sources import AGENT_ROSTER, CALL_LOGS, DISPOSITION_SUMMARY, SOURCES
+from callops_dagster.platform.content import file_sha256
 from callops_dagster.platform.storage import data_path, is_local, list_folder
 
 # The roster may be carried forward from an earlier day, so only these two must be there.
 REQUIRED_FILES: tuple[str, ...] = (CALL_LOGS.file_name, DISPOSITION_SUMMARY.file_name)
 WATCHED_FILES: tuple[str, ...] = tuple(spec.file_name for spec in SOURCES)
 CURSOR_VERSION = 1
+# The data version of the roster landing asset on a day whose roster did not come (absent,
+# empty or header-only: the validated roster carries an earlier one forward); raw_assets.py
+# writes it.
+CARRIED = "no-file"
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,38 @@ def files_fingerprint(files: tuple[LandedFile, ...]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What the instance holds for a day that ran: by file name, the data version of its landing
+    asset's latest materialisation for the day (None when there is none), and whether the day's
+    last asset was materialised after all of them (the day finished since it last read its files)."""
+
+    versions: dict[str, str | None]
+    finished: bool
+
+
+def content_change(files: tuple[LandedFile, ...], recorded: Recorded | None) -> str | None:
+    """Why the day must run again although it ran before, or None when its files hold the bytes
+    its last finished run read: each present file's sha256 equals its recorded data version, and
+    a roster that is absent was carried forward then too. Files are hashed one by one, stopping
+    at the first that differs (``OSError`` when one cannot be read)."""
+    if recorded is None or not any(recorded.versions.values()):
+        return "no materialisation of its landing files recorded"
+    if not recorded.finished:
+        return "its last run did not finish after reading its files"
+    present = {landed.name: landed for landed in files}
+    for name in WATCHED_FILES:
+        version = recorded.versions.get(name)
+        if name not in present:
+            if not (version or "").startswith(CARRIED):
+                return f"{name} was removed"
+        elif version is None or version.startswith(CARRIED):
+            return f"{name} was added"
+        elif file_sha256(present[name].path) != version:
+            return f"{name} changed"
+    return None
+
+
 def run_key(day: str, fingerprint: str) -> str:
     """Dagster keeps run keys forever: the fingerprint makes a re-drop a new key."""
     return f"{day}:{fingerprint}"
@@ -165,7 +205,10 @@ class TickPlan:
     before_start: list[str] = field(default_factory=list)  # earlier than the first partition
     held_back: list[str] = field(default_factory=list)  # stable, over this tick's run limit
     adopted: list[str] = field(default_factory=list)  # already materialised when first seen
-    # The files behind each ready or adopted day's fingerprint, as stat saw them this tick.
+    identical: list[str] = field(default_factory=list)  # ran before, changed by stat, same bytes
+    # Why each day that ran before runs again (content_change's reason).
+    changed: dict[str, str] = field(default_factory=dict)
+    # The files behind each ready, adopted or identical day's fingerprint, as stat saw them.
     files: dict[str, tuple[LandedFile, ...]] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -177,10 +220,13 @@ class TickPlan:
                 ("incomplete (a required file is missing)", self.incomplete),
                 ("not yet a partition (retried on later ticks)", self.not_open),
                 ("before the first partition (ignored)", self.before_start),
-                ("held back (run limit per tick)", self.held_back),
+                ("held back (run or comparison limit per tick)", self.held_back),
             )
             if items
         ]
+        if self.identical:
+            parts.append(f"{len(self.identical)} touched with identical content (nothing to refresh): "
+                         f"{', '.join(self.identical[:5])}{' ...' if len(self.identical) > 5 else ''}")
         return "; ".join(parts) or "every landed day is up to date"
 
 
@@ -191,7 +237,9 @@ def plan_tick(
     first_day: dt.date,
     today: dt.date,
     already_done: Callable[[], set[str]] = set,
+    recorded: Callable[[str], Recorded | None] = lambda day: None,
     max_runs: int = 10,
+    max_compares: int = 50,
 ) -> TickPlan:
     """Compare this look with the last one and decide which days to run.
 
@@ -199,7 +247,9 @@ def plan_tick(
     the one last launched. ``today`` (in the partitions' timezone) and later days are not
     partitions yet: they stay in ``seen`` and are retried. ``already_done()`` (the days already
     materialised) is asked only when a day is seen for the first time: such a day is adopted
-    with its current fingerprint instead of being run again.
+    with its current fingerprint instead of being run again. A day launched before whose
+    fingerprint changed is compared by content first (``content_change`` over ``recorded(day)``,
+    at most ``max_compares`` days a tick): the same bytes are adopted as ``identical``.
     """
     new = WatchState()
     plan = TickPlan(state=new)
@@ -230,6 +280,15 @@ def plan_tick(
         elif day >= today:
             new.seen[key] = fingerprint
             plan.not_open.append(key)
+        elif key in state.launched and len(plan.identical) + len(plan.changed) >= max_compares:
+            new.seen[key] = fingerprint
+            plan.held_back.append(key)
+        elif key in state.launched and _same_bytes(key, files, recorded(key), plan):
+            new.launched[key] = fingerprint
+            plan.identical.append(key)
+            plan.files[key] = files
+        elif key in plan.settling:
+            continue  # a file went away while it was read: looked at afresh next tick
         elif len(plan.ready) >= max_runs:
             new.seen[key] = fingerprint
             plan.held_back.append(key)
@@ -238,3 +297,18 @@ def plan_tick(
             plan.ready.append((key, fingerprint))
             plan.files[key] = files
     return plan
+
+
+def _same_bytes(key: str, files: tuple[LandedFile, ...], found: Recorded | None, plan: TickPlan) -> bool:
+    """True when the day's files hold the bytes its last finished run read. Otherwise the reason
+    it runs again goes to ``plan.changed``, or, when a file vanished while it was read, the day
+    to ``plan.settling``."""
+    try:
+        why = content_change(files, found)
+    except FileNotFoundError:
+        plan.settling.append(key)
+        return False
+    if why is None:
+        return True
+    plan.changed[key] = why
+    return False

@@ -11,6 +11,8 @@ at the latest time window only, and requests missing partitions (docs/operations
 
 import dagster as dg
 
+from callops_dagster.platform.settings import load_settings
+
 # Bump when a rule changes what an asset computes from the same inputs: every table's data
 # version then changes on its next run (a settings change is not a code change; re-run the days).
 CODE_VERSION = "callops-2"
@@ -59,7 +61,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     SENSOR,
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=load_settings().automation_sensor_interval,
     description=(
         "Refreshes every partition that was materialised before and whose inputs changed since: "
         "a corrected day's later seven-day windows, messages and weeks, in date order. Never "

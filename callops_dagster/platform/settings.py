@@ -16,6 +16,7 @@
 | CALLOPS_TREND_MIN_HISTORY | 3 | earlier landed days with figures the trend check needs (else it passes with a note) |
 | CALLOPS_FRESHNESS_DEADLINE_HOURS | 6 | hours after a day ends (0-23) by which its summary must exist |
 | CALLOPS_LANDING_SENSOR_INTERVAL | 30 | seconds between two looks of the landing sensor |
+| CALLOPS_AUTOMATION_SENSOR_INTERVAL | 30 | seconds between two evaluations of the automation sensor (refreshes) |
 | CALLOPS_RELAUNCH_SENSOR_INTERVAL | 30 | cluster mode: seconds between two looks of the sensor that relaunches lost days |
 | CALLOPS_CALLING_HOURS | 08:00-19:00 | permitted local calling window, same day (compliance) |
 | CALLOPS_MAX_ATTEMPTS_7D | 7 | attempts on one loan in seven days before it is over the limit (compliance) |
@@ -81,6 +82,7 @@ class Settings(BaseSettings):
     trend_min_history: int = Field(3, gt=0)
     freshness_deadline_hours: int = Field(6, ge=0, le=23)  # a daily cron tick
     landing_sensor_interval: int = Field(30, gt=0)
+    automation_sensor_interval: int = Field(30, gt=0)  # platform/automation.py
     relaunch_sensor_interval: int = Field(30, gt=0)  # cluster/sensors.py
     calling_hours: str = DEFAULT_CALLING_HOURS
     max_attempts_7d: int = Field(DEFAULT_MAX_ATTEMPTS_7D, ge=1)
