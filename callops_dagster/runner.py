@@ -216,6 +216,9 @@ def weekly_file(week: str) -> Path | UPath:
 
 # ---------------------------------------------------------------- refresh (issue: corrections)
 
+# Assets that sum up several days: refreshed once the days' own chains have settled, so a chain
+# that moves over several rounds (the carried-forward roster) does not refresh them twice.
+SUMMARIES = {dg.AssetKey("day_trend"), dg.AssetKey(WEEKLY_ASSET)}
 CURSOR_FILE = "callops-automation-cursor"  # in DAGSTER_HOME: where the command's evaluations left off
 MAX_ROUNDS = 60  # a carried-forward roster moves one day a round; a day's chain is one round
 DAEMON_FRESH_S = 60
@@ -297,13 +300,25 @@ def refresh_dependents(
         return []
     done: list[Refresh] = []
     touched = list(changed)
+    failed: set[tuple[bool, str]] = set()
     for _ in range(MAX_ROUNDS):
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
-        cursor = result.cursor
-        _save_cursor(instance, cursor)
-        requests = _requests(result)
+        # A refresh that failed is not tried again by this command (its failure was reported).
+        requests = {at: keys for at, keys in _requests(result).items() if at not in failed}
         if not requests:
+            cursor = result.cursor
+            _save_cursor(instance, cursor)
             break
+        waiting = {at: keys for at, keys in requests.items() if set(keys) <= SUMMARIES}
+        if len(waiting) < len(requests):
+            # The days' chains first; what sums up several days (trend, weeks) once they are done.
+            # The evaluation is not kept: the next one, from the same cursor, finds the chains
+            # handled and asks for the summaries again, with whatever the chains changed.
+            requests = {at: keys for at, keys in requests.items() if at not in waiting}
+            requests = {at: [k for k in keys if k not in SUMMARIES] for at, keys in requests.items()}
+        else:
+            cursor = result.cursor
+            _save_cursor(instance, cursor)
         for (weekly, partition), keys in requests.items():
             job = WEEKLY_JOB if weekly else JOB
             outcome = run_day(instance, partition, job=job, assets=keys)
@@ -311,6 +326,8 @@ def refresh_dependents(
                               _why(partition, weekly, touched), outcome)
             on_refresh(refresh)
             done.append(refresh)
+            if not outcome.success:
+                failed.add((weekly, partition))
     return done
 
 
