@@ -301,25 +301,25 @@ def refresh_dependents(
     done: list[Refresh] = []
     touched = list(changed)
     failed: set[tuple[bool, str]] = set()
+    waiting: dict[tuple[bool, str], set[dg.AssetKey]] = {}  # summaries held until the chains settle
     for _ in range(MAX_ROUNDS):
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+        cursor = result.cursor
+        _save_cursor(instance, cursor)
         # A refresh that failed is not tried again by this command (its failure was reported).
         requests = {at: keys for at, keys in _requests(result).items() if at not in failed}
-        if not requests:
-            cursor = result.cursor
-            _save_cursor(instance, cursor)
-            break
-        waiting = {at: keys for at, keys in requests.items() if set(keys) <= SUMMARIES}
-        if len(waiting) < len(requests):
-            # The days' chains first; what sums up several days (trend, weeks) once they are done.
-            # The evaluation is not kept: the next one, from the same cursor, finds the chains
-            # handled and asks for the summaries again, with whatever the chains changed.
-            requests = {at: keys for at, keys in requests.items() if at not in waiting}
-            requests = {at: [k for k in keys if k not in SUMMARIES] for at, keys in requests.items()}
-        else:
-            cursor = result.cursor
-            _save_cursor(instance, cursor)
-        for (weekly, partition), keys in requests.items():
+        for at, keys in requests.items():
+            waiting.setdefault(at, set()).update(k for k in keys if k in SUMMARIES)
+        chains = {at: [k for k in keys if k not in SUMMARIES] for at, keys in requests.items()}
+        chains = {at: keys for at, keys in chains.items() if keys}
+        if not chains:
+            # The days' chains have settled: what sums up several days (trend, weeks) runs once,
+            # over what they left.
+            chains = {at: sorted(keys, key=lambda k: k.to_user_string()) for at, keys in sorted(waiting.items()) if keys}
+            waiting = {}
+            if not chains:
+                break
+        for (weekly, partition), keys in chains.items():
             job = WEEKLY_JOB if weekly else JOB
             outcome = run_day(instance, partition, job=job, assets=keys)
             refresh = Refresh(partition, weekly, sorted(k.to_user_string() for k in keys),
