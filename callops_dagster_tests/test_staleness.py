@@ -138,9 +138,11 @@ def test_status_tables_show_the_refresh_column_and_the_weeks():
     assert "inputs changed" in header
     assert "  up to date  " in first
     assert "  pending: loan_contact_frequency (2025-04-22 changed)  " in second
-    week_header, week = weeks_table([WeekStatus("2025-04-21", "2025-04-29 10:01", "done in run 5045274c")]).splitlines()
-    assert week_header.split() == ["week", "materialised", "inputs", "changed"]
-    assert week.split() == ["2025-04-21", "2025-04-29", "10:01", "done", "in", "run", "5045274c"]
+    week_header, week = weeks_table(
+        [WeekStatus("2025-04-21", "2025-04-29 10:01", "done in run 5045274c", "success (5045274c)")]
+    ).splitlines()
+    assert week_header.split() == ["week", "materialised", "last", "callops_weekly", "run", "inputs", "changed"]
+    assert week.split() == ["2025-04-21", "2025-04-29", "10:01", "success", "(5045274c)", "done", "in", "run", "5045274c"]
 
 
 # ---------------------------------------------------------------- layer 2: an instance
