@@ -317,7 +317,10 @@ def refresh(runner: ModuleType, instance: Any, results: Sequence[Any]) -> bool:
             LOG.warning(f"  {done.result.failure}")
             ok = False
 
-    refreshed = runner.refresh_dependents(instance, [r.day for r in results if r.success], said)
+    succeeded = [r for r in results if r.success]
+    if not runner.anything_read_before(instance, succeeded):
+        return True
+    refreshed = runner.refresh_dependents(instance, [r.day for r in succeeded], said)
     if refreshed:
         LOG.info(f"{len(refreshed)} later day(s)/week(s) brought up to date")
     return ok

@@ -219,6 +219,8 @@ def weekly_file(week: str) -> Path | UPath:
 # Assets that sum up several days: refreshed once the days' own chains have settled, so a chain
 # that moves over several rounds (the carried-forward roster) does not refresh them twice.
 SUMMARIES = {dg.AssetKey("day_trend"), dg.AssetKey(WEEKLY_ASSET)}
+# What they read: while a chain recomputes one of these, they wait.
+SUMMARY_INPUTS = {dg.AssetKey(k) for k in ("agent_day", "rejected_rows", "agent_roster", "agent_performance_summary", "call_logs")}
 CURSOR_FILE = "callops-automation-cursor"  # in DAGSTER_HOME: where the command's evaluations left off
 MAX_ROUNDS = 60  # a carried-forward roster moves one day a round; a day's chain is one round
 DAEMON_FRESH_S = 60
@@ -287,6 +289,29 @@ def prime_refresh(instance: dg.DagsterInstance) -> None:
         _save_cursor(instance, dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor)
 
 
+def anything_read_before(instance: dg.DagsterInstance, results: Sequence[DayResult]) -> bool:
+    """Whether something that can read these days was materialised before their runs: a later
+    day, or the week holding one of them or the week after (a week the command ran after its
+    days has read them). When not (the newest day landing, the usual case), nothing can need a
+    refresh and the evaluation (about a second) is skipped; the next one, from the same cursor,
+    sees these days' runs as handled by whatever ran after them."""
+    days = [r.day for r in results]
+    if not days:
+        return False
+    started = min(instance.get_run_record_by_id(r.run_id).start_time or 0.0 for r in results)
+    first_week = week_of(dt.date.fromisoformat(min(days)), load_settings().week_start).isoformat()
+    candidates = [(LAST_ASSET, d) for d in instance.get_materialized_partitions(LAST_ASSET) if d > min(days)]
+    weekly = dg.AssetKey(WEEKLY_ASSET)
+    candidates += [(weekly, w) for w in instance.get_materialized_partitions(weekly) if w >= first_week]
+    for key, partition in candidates:
+        latest = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1, ascending=False
+        ).records
+        if latest and latest[0].timestamp < started:
+            return True
+    return False
+
+
 def refresh_dependents(
     instance: dg.DagsterInstance, changed: Sequence[str], on_refresh: Callable[[Refresh], None] = lambda r: None
 ) -> list[Refresh]:
@@ -309,9 +334,16 @@ def refresh_dependents(
         # A refresh that failed is not tried again by this command (its failure was reported).
         requests = {at: keys for at, keys in _requests(result).items() if at not in failed}
         for at, keys in requests.items():
-            waiting.setdefault(at, set()).update(k for k in keys if k in SUMMARIES)
+            if held := {k for k in keys if k in SUMMARIES}:
+                waiting.setdefault(at, set()).update(held)
         chains = {at: [k for k in keys if k not in SUMMARIES] for at, keys in requests.items()}
         chains = {at: keys for at, keys in chains.items() if keys}
+        if not any(k in SUMMARY_INPUTS for keys in chains.values() for k in keys):
+            # Nothing the summaries read is being recomputed: they go along with the chains, in
+            # the same run as their day's chain where there is one.
+            for at, keys in ((at, keys) for at, keys in waiting.items() if keys):
+                chains[at] = sorted({*chains.get(at, []), *keys}, key=lambda k: k.to_user_string())
+            chains, waiting = dict(sorted(chains.items())), {}
         if not chains:
             # The days' chains have settled: what sums up several days (trend, weeks) runs once,
             # over what they left.
