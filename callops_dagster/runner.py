@@ -298,7 +298,8 @@ def anything_read_before(instance: dg.DagsterInstance, results: Sequence[DayResu
     days = [r.day for r in results]
     if not days:
         return False
-    started = min(instance.get_run_record_by_id(r.run_id).start_time or 0.0 for r in results)
+    # When the first of them was created (an in-process run records no start time).
+    started = min(instance.get_run_record_by_id(r.run_id).create_timestamp.timestamp() for r in results)
     first_week = week_of(dt.date.fromisoformat(min(days)), load_settings().week_start).isoformat()
     candidates = [(LAST_ASSET, d) for d in instance.get_materialized_partitions(LAST_ASSET) if d > min(days)]
     weekly = dg.AssetKey(WEEKLY_ASSET)

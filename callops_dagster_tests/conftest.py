@@ -82,6 +82,7 @@ SLOW_MODULES = {
     "test_late_rows.py",
     "test_slack_delivery.py",
     "test_trend_check.py",
+    "test_no_metadata_reads.py",
     "test_weekly.py",
 }
 

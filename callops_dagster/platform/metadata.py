@@ -75,17 +75,3 @@ def counts_md(counts: dict[str, int], label: str) -> dg.MetadataValue:
     rows = [f"| {key} | {value} |" for key, value in counts.items() if value]
     body = "\n".join([f"| {label} | rows |", "|---|---|", *rows]) if rows else "_none_"
     return dg.MetadataValue.md(body)
-
-
-def latest_partition_metadata(
-    context: dg.AssetExecutionContext, asset_key: dg.AssetKey | str
-) -> dict[str, Any]:
-    """Metadata values of ``asset_key``'s latest materialization of this run's partition."""
-    key = dg.AssetKey.from_coercible(asset_key)
-    result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[context.partition_key]), limit=1
-    )
-    if not result.records:
-        raise dg.Failure(f"{key.to_user_string()} has no materialization for {context.partition_key}")
-    materialization = result.records[0].asset_materialization
-    return {k: v.value for k, v in (materialization.metadata or {}).items()}
