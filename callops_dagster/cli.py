@@ -223,11 +223,11 @@ def run_files(root: Path | UPath, paths: Sequence[Path], date_text: str | None, 
         raise Refusal(problem)
     done = land_files(root, day, files, replace=replace)
     LOG.info(f"{target}: {LANDED[done]}")
-    runner.prime_refresh(instance)
+    cursor = prime(runner, instance, [day.isoformat()])
     result = runner.run_day(instance, day.isoformat())
     _report(runner, result, full=True)
     weeks_ok = run_weeks(runner, instance, [result])
-    refreshed_ok = refresh(runner, instance, [result])
+    refreshed_ok = refresh(runner, instance, cursor, [result])
     return 0 if result.success and weeks_ok and refreshed_ok else 1
 
 
@@ -262,7 +262,7 @@ def run_landed(root: Path | UPath, day_text: str | None) -> int:
                       "or generate sample days with `callops mock`")
     runner, instance = load_runner(root)
     progress = Progress(len(days), LOG.isEnabledFor(logging.INFO))
-    runner.prime_refresh(instance)
+    cursor = prime(runner, instance, days)
     results = []
     for done, day in enumerate(days):
         if problem := runner.partition_range_problem(dt.date.fromisoformat(day)):
@@ -274,7 +274,7 @@ def run_landed(root: Path | UPath, day_text: str | None) -> int:
         _report(runner, result, full=len(days) == 1)
         results.append(result)
     succeeded = [r for r in results if r.success]
-    weeks_ok = run_weeks(runner, instance, results) and refresh(runner, instance, results)
+    weeks_ok = run_weeks(runner, instance, results) and refresh(runner, instance, cursor, results)
     if len(days) > 1 and succeeded:
         latest = runner.reports_folder(succeeded[-1].day)
         LOG.info(f"\nReports: {root / 'reports'}/<date>/\nLatest Slack message ({latest / 'slack_message.txt'}):\n")
@@ -299,12 +299,22 @@ def run_weeks(runner: ModuleType, instance: Any, results: Sequence[Any]) -> bool
     return ok
 
 
-def refresh(runner: ModuleType, instance: Any, results: Sequence[Any]) -> bool:
+def prime(runner: ModuleType, instance: Any, days: Sequence[str]) -> Any:
+    """Before the runs: where the automation conditions stand, when anything materialised can
+    read these days and no live daemon refreshes for us; None otherwise (nothing to refresh)."""
+    if runner.daemon_refreshes(instance) or not runner.reads_later(instance, days):
+        return None
+    return runner.prime_refresh(instance)
+
+
+def refresh(runner: ModuleType, instance: Any, cursor: Any, results: Sequence[Any]) -> bool:
     """Bring up to date every day and week that was materialised before and reads a day this
     command changed (the assets' automation conditions decide, as the daemon's sensor does);
     say which and why. False if one failed."""
     if runner.daemon_refreshes(instance):
         LOG.info("Later days and weeks that read these days: the running daemon's automation sensor refreshes them")
+        return True
+    if cursor is None:  # nothing materialised could read these days
         return True
     ok = True
 
@@ -317,10 +327,7 @@ def refresh(runner: ModuleType, instance: Any, results: Sequence[Any]) -> bool:
             LOG.warning(f"  {done.result.failure}")
             ok = False
 
-    succeeded = [r for r in results if r.success]
-    if not runner.anything_read_before(instance, succeeded):
-        return True
-    refreshed = runner.refresh_dependents(instance, [r.day for r in succeeded], said)
+    refreshed = runner.refresh_dependents(instance, cursor, [r.day for r in results if r.success], said)
     if refreshed:
         LOG.info(f"{len(refreshed)} later day(s)/week(s) brought up to date")
     return ok

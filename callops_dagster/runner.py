@@ -221,7 +221,6 @@ def weekly_file(week: str) -> Path | UPath:
 SUMMARIES = {dg.AssetKey("day_trend"), dg.AssetKey(WEEKLY_ASSET)}
 # What they read: while a chain recomputes one of these, they wait.
 SUMMARY_INPUTS = {dg.AssetKey(k) for k in ("agent_day", "rejected_rows", "agent_roster", "agent_performance_summary", "call_logs")}
-CURSOR_FILE = "callops-automation-cursor"  # in DAGSTER_HOME: where the command's evaluations left off
 MAX_ROUNDS = 60  # a carried-forward roster moves one day a round; a day's chain is one round
 DAEMON_FRESH_S = 60
 
@@ -235,25 +234,6 @@ class Refresh:
     assets: list[str]
     why: str
     result: DayResult
-
-
-def _cursor_path(instance: dg.DagsterInstance) -> Path:
-    return Path(instance.root_directory) / CURSOR_FILE
-
-
-def _load_cursor(instance: dg.DagsterInstance):
-    path = _cursor_path(instance)
-    try:
-        return dg.deserialize_value(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, Exception):  # no cursor yet, or one an older Dagster wrote
-        return None
-
-
-def _save_cursor(instance: dg.DagsterInstance, cursor) -> None:
-    path = _cursor_path(instance)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(dg.serialize_value(cursor), encoding="utf-8")
-    tmp.replace(path)
 
 
 def daemon_refreshes(instance: dg.DagsterInstance) -> bool:
@@ -281,49 +261,32 @@ def _requests(result) -> dict[tuple[bool, str], list[dg.AssetKey]]:
     return dict(sorted(found.items()))
 
 
-def prime_refresh(instance: dg.DagsterInstance) -> None:
-    """Before the command's first run in an instance: one evaluation that records where things
-    stand (a first evaluation requests nothing), so the runs that follow are seen as changes and
-    existing history starts no flood of refreshes."""
-    if _load_cursor(instance) is None:
-        _save_cursor(instance, dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor)
-
-
-def anything_read_before(instance: dg.DagsterInstance, results: Sequence[DayResult]) -> bool:
-    """Whether something that can read these days was materialised before their runs: a later
-    day, or the week holding one of them or the week after (a week the command ran after its
-    days has read them). When not (the newest day landing, the usual case), nothing can need a
-    refresh and the evaluation (about a second) is skipped; the next one, from the same cursor,
-    sees these days' runs as handled by whatever ran after them."""
-    days = [r.day for r in results]
+def reads_later(instance: dg.DagsterInstance, days: Sequence[str]) -> bool:
+    """Whether anything that can read ``days`` is materialised: a later day, or the week holding
+    one of them or a later week. When not (the newest day landing, the usual case), running the
+    days can leave nothing stale and the command evaluates no condition (about a second each)."""
     if not days:
         return False
-    # When the first of them was created (an in-process run records no start time).
-    started = min(instance.get_run_record_by_id(r.run_id).create_timestamp.timestamp() for r in results)
+    later = [d for d in instance.get_materialized_partitions(LAST_ASSET) if d > min(days)]
     first_week = week_of(dt.date.fromisoformat(min(days)), load_settings().week_start).isoformat()
-    candidates = [(LAST_ASSET, d) for d in instance.get_materialized_partitions(LAST_ASSET) if d > min(days)]
-    weekly = dg.AssetKey(WEEKLY_ASSET)
-    candidates += [(weekly, w) for w in instance.get_materialized_partitions(weekly) if w >= first_week]
-    for key, partition in candidates:
-        latest = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1, ascending=False
-        ).records
-        if latest and latest[0].timestamp < started:
-            return True
-    return False
+    weeks = [w for w in instance.get_materialized_partitions(dg.AssetKey(WEEKLY_ASSET)) if w >= first_week]
+    return bool(later or weeks)
+
+
+def prime_refresh(instance: dg.DagsterInstance):
+    """Right before the command's runs: one evaluation of the conditions, which records where
+    things stand (a first evaluation requests nothing), so that the next one sees exactly what
+    the runs changed. Returns its cursor."""
+    return dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
 
 
 def refresh_dependents(
-    instance: dg.DagsterInstance, changed: Sequence[str], on_refresh: Callable[[Refresh], None] = lambda r: None
+    instance: dg.DagsterInstance, cursor, changed: Sequence[str], on_refresh: Callable[[Refresh], None] = lambda r: None
 ) -> list[Refresh]:
     """Evaluate the assets' automation conditions (as the daemon's automation sensor does) and
     run what they request, round after round until nothing is requested: every partition that
     was materialised before and read a changed one. ``changed``: the days this command ran (for
-    the reasons printed)."""
-    cursor = _load_cursor(instance)
-    if cursor is None:  # never primed (see prime_refresh): this evaluation records where things stand
-        prime_refresh(instance)
-        return []
+    the reasons printed); ``cursor``: ``prime_refresh``'s, taken before the command's runs."""
     done: list[Refresh] = []
     touched = list(changed)
     failed: set[tuple[bool, str]] = set()
@@ -331,7 +294,6 @@ def refresh_dependents(
     for _ in range(MAX_ROUNDS):
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
         cursor = result.cursor
-        _save_cursor(instance, cursor)
         # A refresh that failed is not tried again by this command (its failure was reported).
         requests = {at: keys for at, keys in _requests(result).items() if at not in failed}
         for at, keys in requests.items():
