@@ -327,7 +327,7 @@ def refresh(runner: ModuleType, instance: Any, cursor: Any, results: Sequence[An
             LOG.warning(f"  {done.result.failure}")
             ok = False
 
-    refreshed = runner.refresh_dependents(instance, cursor, [r.day for r in results if r.success], said)
+    refreshed = runner.refresh_dependents(instance, cursor, [r.day for r in results], said)
     if refreshed:
         LOG.info(f"{len(refreshed)} later day(s)/week(s) brought up to date")
     return ok

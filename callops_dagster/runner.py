@@ -286,7 +286,8 @@ def refresh_dependents(
     """Evaluate the assets' automation conditions (as the daemon's automation sensor does) and
     run what they request, round after round until nothing is requested: every partition that
     was materialised before and read a changed one. ``changed``: the days this command ran (for
-    the reasons printed); ``cursor``: ``prime_refresh``'s, taken before the command's runs."""
+    the reasons printed; they are not refreshed themselves); ``cursor``: ``prime_refresh``'s,
+    taken before the command's runs."""
     done: list[Refresh] = []
     touched = list(changed)
     failed: set[tuple[bool, str]] = set()
@@ -294,8 +295,10 @@ def refresh_dependents(
     for _ in range(MAX_ROUNDS):
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
         cursor = result.cursor
-        # A refresh that failed is not tried again by this command (its failure was reported).
-        requests = {at: keys for at, keys in _requests(result).items() if at not in failed}
+        # Not the days this command ran (a step that failed there would only fail again), nor a
+        # refresh that failed already (its failure was reported).
+        requests = {at: keys for at, keys in _requests(result).items()
+                    if at not in failed and not (not at[0] and at[1] in changed)}
         for at, keys in requests.items():
             if held := {k for k in keys if k in SUMMARIES}:
                 waiting.setdefault(at, set()).update(held)

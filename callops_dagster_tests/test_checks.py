@@ -92,7 +92,7 @@ def test_every_check_is_evaluated_and_passes_on_a_clean_day(data_dir, instance):
     assert len(ALL_CHECK_KEYS) == CHECKS_PER_DAY
     assert set(check_evaluations(result)) == ALL_CHECK_KEYS
     assert failed_checks(result) == {}
-    roster = asset_metadata(result, "raw_agent_roster")
+    roster = asset_metadata(result, "agent_roster")
     assert (roster["roster_day"], roster["carried_forward"]) == (DAY, False)
     assert message_lines(data_dir)[4] == (
         "Data quality: 0 of 14 rows rejected (0.0%); 0 calls by 0 agents not in the roster; "
@@ -533,10 +533,11 @@ def test_a_day_without_a_roster_uses_the_latest_earlier_one(tmp_path, instance, 
     write_csv(landing(data_dir, "2025-04-20") / "agent_roster.csv", ROSTER_HEADER,
               [["AG1000", "Old", "Name", "Nowhere", "ORG02"]])
     write_day_two_without_roster(data_dir, roster)
+    assert materialize_day(data_dir, GOLDEN_DAY, instance, duration_unit="seconds").success
     result = materialize_day(data_dir, DAY2, instance)
 
     assert result.success
-    meta = asset_metadata(result, "raw_agent_roster")
+    meta = asset_metadata(result, "agent_roster")
     assert meta["roster_day"] == GOLDEN_DAY
     assert meta["carried_forward"] is True
     summary = {(r["org_id"], r["agent_id"]): r for r in
@@ -560,29 +561,30 @@ def test_no_roster_today_or_earlier_fails_the_day(data_dir, instance):
     result = materialize_day(data_dir, DAY, instance)
 
     failures = step_failure_messages(result)
-    assert set(failures) == {"raw_agent_roster"}
-    assert "agent_roster.csv" in failures["raw_agent_roster"]
-    assert "no roster" in failures["raw_agent_roster"]
+    assert set(failures) == {"validate_agent_roster"}  # the landing asset has no rows; the roster in force fails
+    assert "agent_roster.csv" in failures["validate_agent_roster"]
+    assert "no roster" in failures["validate_agent_roster"]
     assert report_files(data_dir) == []
 
 
 def test_path_metadata_names_the_file_each_asset_read_or_wrote(tmp_path, instance):
-    """`source_path` says which landing file each raw asset read (for a carried-forward
-    roster, the earlier day's file), `path` where its table is stored (the IO manager's
-    key) and, for the message, where it was written."""
+    """`source_path` says which landing file each raw asset read (a roster that did not come:
+    none; the validated roster names the day carried from), `path` where its table is stored
+    (the IO manager's key) and, for the message, where it was written."""
     data_dir = copy_golden(tmp_path / "data")
     write_day_two_without_roster(data_dir, "absent")
     result = materialize_day(data_dir, DAY2, instance)
     assert result.success
 
+    assert "source_path" not in asset_metadata(result, "raw_agent_roster")
+    assert asset_metadata(result, "agent_roster")["roster_day"] == GOLDEN_DAY
     paths = {asset: str(asset_metadata(result, asset)["source_path"]) for asset in
-             ("raw_call_logs", "raw_agent_roster", "raw_disposition_summary")}
+             ("raw_call_logs", "raw_disposition_summary")}
     paths["slack_summary"] = str(asset_metadata(result, "slack_summary")["path"])
     assert str(asset_metadata(result, "raw_call_logs")["path"]) == str(
         data_dir / "warehouse" / "raw_call_logs" / f"{DAY2}.parquet")
     assert paths == {
         "raw_call_logs": str(landing(data_dir, DAY2) / "call_logs.csv"),
-        "raw_agent_roster": str(landing(data_dir, GOLDEN_DAY) / "agent_roster.csv"),
         "raw_disposition_summary": str(landing(data_dir, DAY2) / "disposition_summary.csv"),
         "slack_summary": str(reports_dir(data_dir, DAY2) / "slack_message.txt"),
     }

@@ -34,7 +34,7 @@ LOCATION = "callops"  # sensor and schedule state are keyed by it
 MODULE = "callops_dagster.definitions"
 # The day's assets as the README selects them for `dg launch --assets`: everything upstream of
 # the message (the job callops_daily is the usual way; both stay inside the daily partitions).
-DAILY_SELECTION = "+key:slack_summary"
+DAILY_SELECTION = "+key:slack_summary or +key:day_trend"
 
 
 def dg_env(data_dir: Path, dagster_home: Path, home: Path, **extra: str) -> dict[str, str]:

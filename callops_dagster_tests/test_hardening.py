@@ -82,6 +82,9 @@ def test_a_killed_run_leaves_the_old_reports_or_the_new_never_a_mix(two_versions
     assert "old" in seen  # at least one kill landed before publishing
 
 
+READS_OTHER_DAYS = {"loan_contact_frequency", "day_trend", "agent_roster"}
+
+
 def test_parallel_days_give_the_same_bytes_as_one_at_a_time(tmp_path):
     days = ["2025-04-27", "2025-04-28"]
     for folder in ("sequential", "parallel"):
@@ -100,13 +103,16 @@ def test_parallel_days_give_the_same_bytes_as_one_at_a_time(tmp_path):
     assert [r.returncode for r in results] == [0, 0], [r.stderr[-500:] for r in results]
 
     def tree(base: Path) -> dict[str, bytes]:
-        """Every report and table; a manifest without its time (the sets' hashes and sizes)."""
+        """Every report and table; a manifest without its time (the sets' hashes and sizes).
+        Not the tables that read the days before (the contact window, the trend, the roster in
+        force): a day run beside them may not find them yet, and the automation sensor refreshes
+        those tables once they land (test_corrections.py). The reports are compared whole."""
         return {
             str(p.relative_to(base)): p.read_bytes() if p.name != "manifest.json" else json.dumps(
                 json.loads(p.read_bytes())["files"]).encode()
             for sub in ("reports", "warehouse")
             for p in sorted((base / sub).rglob("*"))
-            if p.is_file() and ".versions" not in p.parts
+            if p.is_file() and ".versions" not in p.parts and not READS_OTHER_DAYS & set(p.parts)
         }
 
     assert tree(tmp_path / "sequential") == tree(tmp_path / "parallel")

@@ -73,18 +73,25 @@ def test_a_correction_slack_refuses_fails_the_day_with_the_reports_written(story
     failed = next(line for line in second.stdout.splitlines() if line.startswith(f"{DAYS[1]}: FAILED"))
     assert f"Slack post of {DAYS[1]} failed: Slack answered HTTP 429 'rate_limited'" in failed
     assert "retry budget of 30 s" in failed
-    [attempt] = story["retries"]  # Retry-After 3600 s is beyond the budget: no waiting
+    # Retry-After 3600 s is beyond the budget: no waiting. The day is not tried again; the week
+    # it changed is refreshed after it (its corrected message is refused the same way).
+    attempt, week = story["retries"]
     assert attempt.text.startswith(f"Agent Summary for {DAYS[1]} (correction)")
+    assert week.text.startswith(f"Agent Summary for the week of {DAYS[1]} (correction)")
+    assert f"week of {DAYS[1]}: refresh FAILED (agent_weekly_summary)" in second.stdout
     for name in REPORT_FILES:
         assert (reports_dir(story["data_dir"], DAYS[1]) / name).is_file()
 
 
-def test_the_alert_sensor_posts_one_alert_for_the_failed_run(story):
+def test_the_alert_sensor_posts_one_alert_for_each_failed_run(story):
     preview = story["preview"]
     assert preview.returncode == 0, preview.stdout[-2000:] + preview.stderr[-2000:]
-    [alert] = story["alerts"]  # seven runs finished (four days, three weeks); only one failed
-    assert alert.text.startswith(f"callops {DAYS[1]}: run failed")
-    assert "• step slack_summary failed: Slack post of 2025-04-28 failed: Slack answered HTTP 429" in alert.text
+    # The runs that finished: four days, two weeks, the week's refresh; the day's run and the
+    # week's refresh failed (Slack refused both posts), one alert each.
+    day, week = sorted(story["alerts"], key=lambda a: "week" in a.text)
+    assert day.text.startswith(f"callops {DAYS[1]}: run failed")
+    assert "• step slack_summary failed: Slack post of 2025-04-28 failed: Slack answered HTTP 429" in day.text
+    assert "• step agent_weekly_summary failed: Slack post of weeks/2025-04-28 failed" in week.text
 
 
 def test_the_secret_is_nowhere(story):

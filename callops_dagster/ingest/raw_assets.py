@@ -13,7 +13,7 @@ from callops_dagster.ingest.roster import usable_roster
 from callops_dagster.landing.folder import landing_file
 from callops_dagster.landing.watch import CARRIED as NO_FILE
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
-from callops_dagster.platform.automation import CODE_VERSION
+from callops_dagster.platform.automation import CODE_VERSION, versioned_output
 from callops_dagster.platform.checks import check_spec
 from callops_dagster.platform.partitions import daily_partitions, partition_day
 from callops_dagster.platform.resources import CallopsConfig
@@ -157,10 +157,10 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         frame = table.frame if table is not None else empty_raw_frame(spec)
         profile = profile_raw(frame, spec)
         text = profile_text(frame, (*spec.columns, RAW_TEXT))
-        yield dg.Output(
+        # Identical bytes, identical version: a re-run of the same files changes nothing below.
+        yield versioned_output(
             frame,
-            # Identical bytes, identical version: a re-run of the same files changes nothing below.
-            data_version=dg.DataVersion(table.fingerprint if table is not None else NO_FILE),
+            table.fingerprint if table is not None else NO_FILE,
             metadata=table_metadata(
                 frame, raw_asset_name(spec), **_file_metadata(table), malformed_rows=profile.malformed
             ),

@@ -33,7 +33,7 @@ from callops_dagster.platform.metadata import (
     sample_md,
     table_metadata,
 )
-from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change, refresh_on_new_version
+from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change, refresh_on_new_version, versioned_output
 from callops_dagster.ingest.reading import SourceFileError
 from callops_dagster.ingest.roster import choose_roster, roster_in_force
 from callops_dagster.platform.checks import check_spec, not_landed_results
@@ -237,23 +237,26 @@ def _own_day_ran(context: dg.AssetExecutionContext, loaded: object) -> bool:
 def _roster_in_force(context: dg.AssetExecutionContext, config: CallopsConfig, loaded: object) -> tuple[pd.DataFrame, str | None]:
     """The raw roster the day uses and the earlier day it was carried from (None: its own).
 
-    The latest roster with records among the day and the seven before it (the input); past
-    that window, the latest earlier landed roster file (read from landing/, named in the log:
-    the lineage does not link it)."""
+    The latest roster with records among the day and the seven before it (the input); when
+    none of them ran with one (a roster missing for a week, or a day run before the days before
+    it), the latest earlier landed roster file (read from landing/, named in the log: the
+    lineage does not link it)."""
     day = partition_day(context)
     keys = list(context.asset_partition_keys_for_input("raw"))
     tables = loaded if isinstance(loaded, dict) else ({keys[-1]: loaded} if loaded is not None and keys else {})
     found = roster_in_force(tables, day)
-    if found is None:
-        before = dt.date.fromisoformat(min(keys)) - dt.timedelta(days=1) if keys else day
+    if found is None:  # none in the window ran with rows: the earlier landed files (a day run out of order)
         try:
-            choice = choose_roster(config.root, before, max_bytes=config.max_file_bytes)
+            choice = choose_roster(config.root, day, max_bytes=config.max_file_bytes)
         except (SourceFileError, StorageError) as exc:
             raise dg.Failure(description=str(exc), metadata={"file": AGENT_ROSTER.file_name}) from None
         for note in choice.skipped:
             context.log.warning(f"earlier roster skipped: {note}")
         found = choice.table.frame, choice.roster_day
-        context.log.warning(f"roster carried forward from {choice.table.path}, beyond the {ROSTER_WINDOW_DAYS}-day window")
+        context.log.warning(
+            f"roster read from {choice.table.path}: no day of the {ROSTER_WINDOW_DAYS}-day window before "
+            f"{day} ran with one (the lineage does not link this file)"
+        )
     frame, roster_day = found
     if roster_day != day:
         context.log.warning(f"{AGENT_ROSTER.file_name} for {day} has no data rows; using the roster of {roster_day}")
@@ -307,14 +310,15 @@ def build_validated_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         reported = reported_rejects(result, carried_from is not None)
         # The roster's tables carry a content version: a day whose roster stays the same after an
         # earlier day changed keeps its version, and nothing below it runs again.
-        versions = (
-            {"kept": dg.DataVersion(frame_version(kept)), "rejected": dg.DataVersion(frame_version(reported))}
-            if spec == AGENT_ROSTER else {"kept": None, "rejected": None}
+        output = (
+            (lambda value, **kw: versioned_output(value, frame_version(value), **kw))
+            if spec == AGENT_ROSTER else dg.Output
         )
-        yield dg.Output(kept, output_name=spec.name, metadata=_kept_metadata(spec, result, kept), data_version=versions["kept"])
-        yield dg.Output(
-            reported, output_name=rejected_name, metadata=_rejected_metadata(rejected_name, reported, carried_from),
-            data_version=versions["rejected"],
+        roster = {"roster_day": carried_from or context.partition_key, "carried_forward": carried_from is not None}
+        yield output(kept, output_name=spec.name,
+                     metadata={**_kept_metadata(spec, result, kept), **(roster if spec == AGENT_ROSTER else {})})
+        yield output(
+            reported, output_name=rejected_name, metadata=_rejected_metadata(rejected_name, reported, carried_from)
         )
         # The raw table holds one row per record the reader read: its length is records_read.
         yield from _check_results(spec, result, len(raw), callops)

@@ -9,6 +9,8 @@ first time (``~missing()``): days that have not landed stay empty. Why not ``eag
 at the latest time window only, and requests missing partitions (docs/operations.md).
 """
 
+import warnings
+
 import dagster as dg
 
 from callops_dagster.platform.settings import load_settings
@@ -55,6 +57,14 @@ def refresh_on_new_version() -> dg.AutomationCondition:
     input is requested in the same tick: the assets that read other days (the rosters' window,
     the trend's seven days, the weeks), which follow a change once it is real, a round later."""
     return _refresh(AC.any_deps_match(AC.data_version_changed()), "refresh when an input's data version changed")
+
+
+def versioned_output(value, version: str, **kwargs) -> dg.Output:
+    """``dg.Output`` with a data version of our own (a file's sha256, a small table's content
+    hash). The parameter is beta in Dagster 1.13: its warning is silenced here, once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.Output(value, data_version=dg.DataVersion(version), **kwargs)
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(

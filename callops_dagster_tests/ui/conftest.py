@@ -45,7 +45,7 @@ GROUPS = {
     "validated": {"call_logs", "call_logs_rejected", "agent_roster", "agent_roster_rejected",
                   "disposition_summary", "disposition_summary_rejected"},
     "joined": {"agent_day"},
-    "reporting": {"rejected_rows", "agent_performance_summary", "slack_summary"},
+    "reporting": {"rejected_rows", "agent_performance_summary", "day_trend", "slack_summary"},
     "compliance": {"agent_compliance", "loan_contacts", "loan_contact_frequency"},
     "weekly": {"agent_weekly_summary"},  # weekly partitions: not part of a day's run
 }

@@ -21,9 +21,14 @@ EDGES = {
     *((s, "agent_day") for s in ("call_logs", "agent_roster", "disposition_summary")),
     *((f"{s}_rejected", "rejected_rows") for s in ("call_logs", "agent_roster", "disposition_summary")),
     ("agent_day", "agent_performance_summary"),
-    ("rejected_rows", "agent_performance_summary"),  # rejected share for the trend check
+    ("rejected_rows", "agent_performance_summary"),  # the day's figures (rows rejected, read)
+    ("agent_roster", "agent_performance_summary"),  # rows read: the roster counts when it is the day's own
     ("agent_performance_summary", "slack_summary"),
     ("rejected_rows", "slack_summary"),
+    # the data-quality line from the day's tables: rows read and roster day, call_id conflicts
+    ("agent_roster", "slack_summary"), ("call_logs", "slack_summary"),
+    # the trend: the day and the seven days before, from their tables
+    *((s, "day_trend") for s in ("agent_day", "rejected_rows", "agent_roster")),
     # compliance: per agent-day from the summary and the kept calls and logins; the loan
     # window from each day's loan_contacts of the kept calls (seven daily partitions); both
     # published by slack_summary
@@ -79,7 +84,7 @@ def test_lineage_edges_are_exactly_the_designed_ones(asset_nodes):
     sources = {n for n, node in asset_nodes.items() if not node["dependencyKeys"]}
     sinks = ASSETS - {up for up, _ in edges}
     assert sources == GROUPS["landing"]
-    assert sinks == {"slack_summary", "agent_weekly_summary"}
+    assert sinks == {"slack_summary", "agent_weekly_summary", "day_trend"}
 
 
 def test_each_asset_has_its_checks_with_descriptions(asset_nodes):
