@@ -209,7 +209,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 3840, "height": 2160})
+    context = browser.new_context(viewport={"width": 3840, "height": 3200})  # the whole lineage, zoomed to fit
     # Navigation collapsed, and asset nodes showing checks, partitions and kinds only, so the
     # whole graph fits on one screen.
     context.add_init_script(
