@@ -69,6 +69,7 @@ SLOW_MODULES = {
     "test_slack_cli.py",
     "test_properties.py",
     "test_corrections.py",
+    "test_corrections_more.py",
     # dg.materialize of whole days
     "test_alerts.py",
     "test_assignment.py",
@@ -93,6 +94,8 @@ LONGEST_FIRST = (
     "test_cluster.py",
     "test_callops_cli.py",
     "test_corrections.py",
+    "test_corrections_more.py",
+    "test_live_automation.py",
     "test_hardening.py",
     "test_browser.py",
     "test_slack_cli.py",
