@@ -6,9 +6,9 @@ directory (deploy/workspace.yaml, a DAGSTER_HOME holding deploy/dagster.yaml) an
 shared data location. The test run has its own database and Celery queue (RabbitMQ's management
 API is not there to make a vhost), so parallel runs do not cross.
 
-Ten generated days are backfilled as the UI does (GraphQL ``launchPartitionBackfill``): every
+Six generated days are backfilled as the UI does (GraphQL ``launchPartitionBackfill``): every
 day runs on a worker and writes the reports an in-process run of the day writes. Then the last
-four days again, and while a worker runs one, its whole process group is SIGKILLed: run
+three days again, and while a worker runs one, its whole process group is SIGKILLed: run
 monitoring finds no live worker holding the run's task and fails the run, and the day runs
 again, once, on the other worker: by Dagster's run retries when the retry daemon saw the backfill
 still running, else (the lost run was the backfill's last, and the backfill ended first) by the
@@ -104,11 +104,11 @@ PROBE_LOCATION = "callops_probe"  # callops_dagster_tests/cluster_probe.py, a se
 FAIL_DAY = "2025-05-19"
 PG_PASSWORD = "pgSECRETcallops4b1d"  # in DAGSTER_PG_URL (the machine's PostgreSQL trusts 127.0.0.1)
 AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-DAYS = [(dt.date(2025, 3, 3) + dt.timedelta(weeks=n)).isoformat() for n in range(10)]
+DAYS = [(dt.date(2025, 3, 3) + dt.timedelta(weeks=n)).isoformat() for n in range(6)]
 # Run again, one of them on the worker that is killed. Few, so that the lost run is often the
 # backfill's last unfinished one: the backfill may then end before Dagster retries the run, and
 # the relaunch sensor runs the day instead (docs/deploy.md). Which one did is printed.
-KILL_DAYS = DAYS[-4:]
+KILL_DAYS = DAYS[-3:]
 RELAUNCH_SENSOR_INTERVAL_S = 2  # CALLOPS_RELAUNCH_SENSOR_INTERVAL of every process here
 JOB = "callops_daily"
 DEADLINE_S = 240
@@ -390,7 +390,7 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def first_backfill(cluster) -> tuple[str, list[dg.DagsterRun]]:
-    """The ten days backfilled; the daemon starts right after the launch, so its first tick
+    """The six days backfilled; the daemon starts right after the launch, so its first tick
     takes the backfill (the backfill daemon looks every 30 s)."""
     started = time.monotonic()
     backfill = cluster.launch_backfill(DAYS)

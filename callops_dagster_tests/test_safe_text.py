@@ -96,6 +96,30 @@ def test_profile_counts_formula_like_direction_overrides_and_control_characters(
     ]
 
 
+
+def test_profile_on_several_threads_counts_and_samples_as_on_one(monkeypatch):
+    """A big file's columns are profiled on the machine's cores at once: the same counts and
+    the same sample, in column order, whichever column finished first."""
+    import callops_dagster.contract.safe_text as safe_text
+
+    n = 3000
+    frame = pd.DataFrame({
+        "row_number": range(1, n + 1),
+        **{name: pd.Series([f"={name}{i}" if i % (97 + k) == 0 else (f"x{RLO}" if i % 211 == 0 else f"v{i}")
+                            for i in range(n)], dtype="str")
+           for k, name in enumerate(["a", "b", "c", "d"])},
+    })
+    monkeypatch.setattr(safe_text, "PARALLEL_FROM_VALUES", 10**12)
+    one = profile_text(frame, ["a", "b", "c", "d"])
+    threads = []
+    real = safe_text.ThreadPoolExecutor
+    monkeypatch.setattr(safe_text, "ThreadPoolExecutor", lambda **kw: threads.append(kw) or real(**kw))
+    monkeypatch.setattr(safe_text, "PARALLEL_FROM_VALUES", 0)
+    several = profile_text(frame, ["a", "b", "c", "d"])
+    assert threads  # the pool was used
+    assert several == one
+    assert one.formula_like == sum(len(range(0, n, 97 + k)) for k in range(4)) and len(one.sample) == 5
+
 # ---------------------------------------------------------------- report CSVs
 
 
