@@ -36,14 +36,14 @@ run: install
 		$(BIN)/callops run; \
 	fi
 
-# Test files spread over three workers (`--dist loadgroup`: a file, and the UI package, goes whole to
-# one worker, so module and package fixtures are built once; conftest.py names the groups);
+# Test files spread over three workers (`--dist loadfile`: a file's module fixtures are built once;
+# `--no-loadscope-reorder`: in conftest.py's order, the longest files first);
 # most slow tests wait on whole processes, so three beat two on a two-core machine.
 PYTEST_WORKERS ?= 3
 test: install browser
 	$(BIN)/lint-imports
 	$(DG) check defs
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Everything but the slow and UI tests (whole processes, live servers, the browser): under a minute.
 test-fast: install

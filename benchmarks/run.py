@@ -390,6 +390,11 @@ def main() -> int:
         day_data = landed(settings.cache, STEPS_ROWS, [DAY])
         results["steps"] = cli_day(settings.cache, day_data, DAY)
         results["steps"]["floor"] = floor_day(settings.cache, DAY)
+    if "d" in settings.contenders and settings.profile:
+        from benchmarks.steps import small_day_profile
+
+        log("the brief's day under cProfile")
+        results["small_profile"] = small_day_profile(settings.cache, brief_day(settings.cache), BRIEF_DAY)
     if "f" in settings.contenders:
         from benchmarks.cluster_processes import unreachable_servers
 

@@ -88,7 +88,8 @@ SLOW_MODULES = {
 
 
 # The longest modules (minutes of whole processes each), started first: `make test` hands whole
-# files to its xdist workers in collection order, and one of these started last is the tail.
+# files to its xdist workers in collection order (`--no-loadscope-reorder`: xdist would otherwise
+# hand out the files with the most tests first), and one of these started last is the tail.
 LONGEST_FIRST = (
     "test_cluster.py",
     "test_browser.py",
@@ -103,24 +104,17 @@ LONGEST_FIRST = (
 )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The UI package is marked ``ui``; the modules above ``slow`` (others mark single tests);
-    the ``LONGEST_FIRST`` modules run first, in that order (the rest keep theirs).
-
-    Each test is in the xdist group of its file, the UI package's in one group: `make test`'s
-    ``--dist loadgroup`` hands a group whole to one worker, so module fixtures are built once
-    and the package's one `dg dev` (ui/conftest.py) is started once, not once per file."""
+    the ``LONGEST_FIRST`` modules run first, in that order (the rest keep theirs)."""
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(Path(str(item.path)).name, len(rank)))
     for item in items:
         path = Path(str(item.path))
-        in_ui = "ui" in path.relative_to(TESTS_DIR).parts[:-1]
-        if in_ui:
+        if "ui" in path.relative_to(TESTS_DIR).parts[:-1]:
             item.add_marker(pytest.mark.ui)
         if path.name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
-        item.add_marker(pytest.mark.xdist_group("ui" if in_ui else path.stem))
 
 
 @pytest.fixture(autouse=True)
