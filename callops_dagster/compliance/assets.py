@@ -17,7 +17,7 @@ from callops_dagster.platform.metadata import OWNERS, counts_md, declared_metada
 from callops_dagster.platform.automation import CODE_VERSION, refresh_on_change
 from callops_dagster.platform.checks import check_spec, not_landed_results
 from callops_dagster.platform.partitions import daily_partitions, partition_day
-from callops_dagster.platform.resources import CallopsConfig
+from callops_dagster.platform.resources import CallopsConfig, tables_by_day
 
 GROUP = "compliance"
 AGENT_COMPLIANCE = "agent_compliance"
@@ -123,15 +123,6 @@ def loan_contacts(call_logs: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     )
 
 
-def _window_tables(context: dg.AssetExecutionContext, loaded: object) -> dict[str, pd.DataFrame]:
-    """The window's loan_contacts tables by day: one partition loads as a table, several as a
-    dict, and a day never materialised is absent (or None)."""
-    keys = list(context.asset_partition_keys_for_input(LOAN_CONTACTS))
-    if isinstance(loaded, dict):
-        return {k: v for k, v in loaded.items() if v is not None}
-    return {keys[0]: loaded} if loaded is not None and keys else {}
-
-
 def _window_mapping() -> dg.TimeWindowPartitionMapping:
     """day-6 .. day. ``allow_nonexistent_upstream_partitions`` (days before the first
     partition) is a beta parameter in Dagster 1.13: building the mapping warns on every load
@@ -184,7 +175,7 @@ def loan_contact_frequency(context: dg.AssetExecutionContext, callops: CallopsCo
     materialised are left out and named. Published as `reports/<date>/loan_contact_frequency.csv`.
     """
     day = partition_day(context)
-    tables = _window_tables(context, loan_contacts)
+    tables = tables_by_day(context, LOAN_CONTACTS, loan_contacts)
     if day.isoformat() not in tables:  # the day never ran: an asset backfill reached it through the window
         why = f"the loan_contacts of {day} itself is missing: not landed"
         context.log.info(f"loan_contact_frequency of {day} skipped: {why}")

@@ -5,8 +5,36 @@ The asset checks run these lazily and report the failure cases; the tests use th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
+
+
+def repeated_keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """True for each row whose whole key (``columns``) is on another row too: pandas'
+    ``duplicated(keep=False)``, but the whole key is compared only for the rows whose first
+    column repeats. A day's first key column (call_id, org_id) is nearly all distinct or has few
+    values, so a million rows cost one Arrow hash of one column instead of pandas factorising
+    every key column (0.6 s of a 1M-row day's key check; issue 23)."""
+    first = pyarrow.array(frame[columns[0]], from_pandas=True)
+    if isinstance(first, pyarrow.ChunkedArray):
+        first = first.combine_chunks()
+    codes = pc.dictionary_encode(first).indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    counts = np.bincount(codes + 1, minlength=1)  # missing values (code -1) count as one value
+    candidates = counts[codes + 1] > 1
+    repeated = np.zeros(len(frame), dtype=bool)
+    if candidates.any():
+        repeated[candidates] = frame.loc[candidates, list(columns)].duplicated(keep=False).to_numpy()
+    return pd.Series(repeated, index=frame.index)
+
+
+def _unique_key(columns: list[str]) -> pa.Check:
+    """The table's key unique: a row-wise check, so its failure cases are the repeated rows."""
+    return pa.Check(lambda frame: ~repeated_keys(frame, columns), name=f"unique_key({', '.join(columns)})")
 
 
 def _key(name: str, unique: bool = False) -> pa.Column:
@@ -34,7 +62,7 @@ CALL_LOGS_SCHEMA = pa.DataFrameSchema(
         "call_date": _key("call_date"),
     },
     # (v2) A call's identity; rows sharing only the call_id are different calls.
-    unique=["call_id", "org_id", "agent_id", "installment_id"],
+    checks=[_unique_key(["call_id", "org_id", "agent_id", "installment_id"])],
     strict=False,
     name="call_logs",
 )
@@ -47,7 +75,7 @@ DISPOSITION_SUMMARY_SCHEMA = pa.DataFrameSchema(
         "login_time": _text("login_time"),
         "present": pa.Column("bool", name="present"),
     },
-    unique=["org_id", "agent_id", "call_date"],
+    checks=[_unique_key(["org_id", "agent_id", "call_date"])],
     strict=False,
     name="disposition_summary",
 )
@@ -59,7 +87,7 @@ AGENT_ROSTER_SCHEMA = pa.DataFrameSchema(
         "agent_name": _text("agent_name"),
         "office_location": _text("office_location"),
     },
-    unique=["org_id", "agent_id"],
+    checks=[_unique_key(["org_id", "agent_id"])],
     strict=False,
     name="agent_roster",
 )

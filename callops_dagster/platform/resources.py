@@ -203,6 +203,15 @@ class ParquetUPathIOManager(dg.UPathIOManager):
             return super().load_input(context)
 
 
+def tables_by_day(context: dg.AssetExecutionContext, input_name: str, loaded: object) -> dict[str, pd.DataFrame]:
+    """A window input's tables by partition key, as this IO manager loads them: several
+    partitions as a dict (a day never materialised is absent, or None), one as a table."""
+    keys = list(context.asset_partition_keys_for_input(input_name))
+    if isinstance(loaded, dict):
+        return {k: v for k, v in loaded.items() if v is not None}
+    return {keys[-1]: loaded} if loaded is not None and keys else {}
+
+
 class WarehouseIOManager(dg.ConfigurableIOManagerFactory):
     """Stores every table asset under ``<data_dir>/warehouse/<asset>/<date>.parquet``; hands
     tables between the steps of a run in memory, up to ``handover_mb`` (0: never), all released

@@ -13,7 +13,7 @@ from callops_dagster.platform.automation import CODE_VERSION, refresh_on_new_ver
 from callops_dagster.platform.checks import check_spec, not_landed_results
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.platform.partitions import daily_partitions
-from callops_dagster.platform.resources import CallopsConfig
+from callops_dagster.platform.resources import CallopsConfig, tables_by_day
 from callops_dagster.platform.settings import load_settings
 from callops_dagster.report.day import rows_read_of
 from callops_dagster.report.metrics import summarise_agent_day
@@ -32,15 +32,6 @@ def _trailing_mapping() -> dg.TimeWindowPartitionMapping:
 def _trailing(name: str) -> dg.AssetIn:
     """The table of the day and of the seven days before it (days never run are absent)."""
     return dg.AssetIn(name, partition_mapping=_trailing_mapping(), metadata={"allow_missing_partitions": True})
-
-
-def _by_day(context: dg.AssetExecutionContext, name: str, loaded: object) -> dict[str, pd.DataFrame]:
-    """A window input's tables by day: several partitions load as a dict (days never run are
-    absent), one as a table."""
-    keys = list(context.asset_partition_keys_for_input(name))
-    if isinstance(loaded, dict):
-        return {k: v for k, v in loaded.items() if v is not None}
-    return {keys[-1]: loaded} if loaded is not None and keys else {}
 
 
 def figures_by_day(agent_day: dict, rejected_rows: dict, agent_roster: dict) -> dict[str, dict[str, float]]:
@@ -142,9 +133,9 @@ def day_trend(context: dg.AssetExecutionContext, callops: CallopsConfig, agent_d
     """
     day = context.partition_key
     figures = figures_by_day(
-        _by_day(context, "agent_day", agent_day),
-        _by_day(context, "rejected_rows", rejected_rows),
-        _by_day(context, "agent_roster", agent_roster),
+        tables_by_day(context, "agent_day", agent_day),
+        tables_by_day(context, "rejected_rows", rejected_rows),
+        tables_by_day(context, "agent_roster", agent_roster),
     )
     today = figures.pop(day, None)
     if today is None:  # an asset backfill reached a day that never ran through the window
