@@ -62,7 +62,10 @@ NAMES = {
     "d0": "dagster CLI, the brief's day (500 calls)",
     "fl": "Dagster's floor: 13 trivial assets shaped like the daily job, `dagster job execute`",
     "imp": "`python -c \"import dagster\"` (the floor of any Dagster process)",
+    "impd": "`python -c \"import dagster, pandas, pyarrow.parquet\"` (what any Dagster process reading a CSV into pandas imports)",
 }
+# The processes that only import: Dagster; Dagster with the libraries a day's run cannot do without.
+IMPORTS_ONLY = {"imp": "import dagster", "impd": "import dagster, pandas, pyarrow.parquet"}
 # The floor's code location (a file the project's sessions share beside the repository; a copy
 # is committed under benchmarks/floor/ for a clone without it).
 FLOOR_MODULE = "dagster_floor_defs"
@@ -242,7 +245,7 @@ def measure_size(settings: Settings, rows: int, log) -> dict:
     if "d" in names:
         names += ["fl"]  # in every size's rounds: each CLI day is paired with the floor
     if "d" in names and rows == settings.sizes[0]:
-        names += ["d0", "imp"]
+        names += ["d0", "imp", "impd"]
     repeats = settings.repeats_large if rows >= LARGE else settings.repeats
     samples: dict[str, list[Sample]] = {n: [] for n in names}
     checks: dict[str, bool] = {}
@@ -250,8 +253,8 @@ def measure_size(settings: Settings, rows: int, log) -> dict:
         out = Path(out)
 
         def once(name: str, timed: bool) -> None:
-            if name == "imp":
-                wall, rss, _ = run_process([sys.executable, "-c", "import dagster"])
+            if name in IMPORTS_ONLY:
+                wall, rss, _ = run_process([sys.executable, "-c", IMPORTS_ONLY[name]])
                 sample = Sample(wall, wall, rss)
             elif name == "fl":
                 sample = dagster_floor(settings.cache, DAY)
