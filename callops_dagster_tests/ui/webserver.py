@@ -144,6 +144,10 @@ def _group_members(pgid: int) -> list[int]:
 def stop(server: Webserver, timeout_s: float = 60) -> bool:
     """SIGTERM the server's process group and wait until none of its processes is left.
 
+    The group gets SIGTERM again every second while it shuts down: Dagster's proxy server
+    manager can restart a code server that exited during the shutdown (seen under load: "Code
+    server process has exited with code 0. Restarting the code server process."), and that new
+    process, started after the first signal, would otherwise wait out its 45 s heartbeat.
     Returns True when the group stopped on SIGTERM alone; what is left after ``timeout_s``
     gets SIGKILL (and False is returned).
     """
@@ -151,10 +155,13 @@ def stop(server: Webserver, timeout_s: float = 60) -> bool:
     signals = [signal.SIGTERM, signal.SIGKILL]
     while signals:
         sig = signals.pop(0)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, sig)
         deadline = time.monotonic() + timeout_s
+        sent = 0.0
         while time.monotonic() < deadline:
+            if time.monotonic() - sent >= 1:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pgid, sig)
+                sent = time.monotonic()
             server.process.poll()  # reap the leader
             if not _group_members(pgid):
                 server.process.wait(timeout=10)
