@@ -113,6 +113,7 @@ def run_backfill(days: list[str], data_dir: Path, workdir: Path, concurrency: in
         end = max(r.end_time for r in records)
         failed = sum(not r.dagster_run.is_success for r in records)
         refreshes = _automation_runs(home)
+        idle = idle_ticks(home, after=end)
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)
         try:
@@ -123,7 +124,7 @@ def run_backfill(days: list[str], data_dir: Path, workdir: Path, concurrency: in
         log.close()
     seconds = end - start
     return {"seconds": seconds, "days_per_minute": len(days) / seconds * 60, "failed_runs": failed,
-            "automation_runs": refreshes}
+            "automation_runs": refreshes, "idle_ticks": idle}
 
 
 AUTOMATION_SETTLE_S = 75  # two ticks of the automation sensor (every 30 s) after the backfill
@@ -133,9 +134,22 @@ def _automation_runs(home: Path) -> int:
     """The runs the automation sensor started because of the backfill (refreshes of days that
     ran before a day they read): counted over two of its ticks after the last backfill run,
     and waited for."""
+    from callops_dagster.platform.automation import SENSOR
+
     deadline = time.monotonic() + AUTOMATION_SETTLE_S
     while True:
-        runs = [r for r in _runs(home) if r.dagster_run.tags.get("dagster/sensor_name") == "callops_automation"]
+        runs = [r for r in _runs(home) if r.dagster_run.tags.get("dagster/sensor_name") == SENSOR]
         if time.monotonic() > deadline and all(r.dagster_run.is_finished for r in runs):
             return len(runs)
         time.sleep(1)
+
+
+def idle_ticks(home: Path, after: float) -> list[float]:
+    """Seconds of each tick of the automation sensor that began after ``after`` (the backfill's
+    last run's end) and requested nothing: what automation costs a day that changed nothing."""
+    from callops_dagster.platform.automation import SENSOR
+
+    with open_instance(home) as instance:
+        states = [s for s in instance.all_instigator_state() if s.instigator_name == SENSOR]
+        ticks = [t for s in states for t in instance.get_ticks(s.instigator_origin_id, s.selector_id, after=after)]
+    return sorted(t.end_timestamp - t.timestamp for t in ticks if t.end_timestamp and not t.run_ids)

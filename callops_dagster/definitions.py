@@ -7,6 +7,7 @@ from callops_dagster.compliance.assets import compliance_assets
 from callops_dagster.delivery.assets import slack_summary
 from callops_dagster.delivery.resources import WEBHOOK_ENV, SlackResource
 from callops_dagster.delivery.sensors import run_alerts
+from callops_dagster.ingest.resources import IO_MANAGER_KEY as LANDING_IO_MANAGER, LandingIOManager
 from callops_dagster.ingest.raw_assets import raw_assets
 from callops_dagster.ingest.validated_assets import validated_assets
 from callops_dagster.landing.sensors import landing_sensor
@@ -40,6 +41,8 @@ defs = dg.Definitions(
     resources={
         "callops": CallopsConfig.from_settings(settings),
         "io_manager": WarehouseIOManager(data_dir=str(settings.data_dir), handover_mb=settings.handover_mb),
+        # The landing assets: a reference to each landing file, not a copy (ingest/resources.py).
+        LANDING_IO_MANAGER: LandingIOManager(data_dir=str(settings.data_dir), handover_mb=settings.handover_mb),
         # dg.EnvVar keeps the secret out of run config and snapshots; unset means dry-run.
         "slack": SlackResource(
             webhook_url=dg.EnvVar(WEBHOOK_ENV) if settings.slack_webhook_set else None,

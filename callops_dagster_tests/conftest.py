@@ -34,6 +34,8 @@ scrub_environ(os.environ)
 from callops_dagster.definitions import defs  # noqa: E402
 from callops_dagster.platform.home import INSTANCE_YAML
 from callops_dagster.platform.resources import CallopsConfig, WarehouseIOManager
+from callops_dagster.ingest.resources import IO_MANAGER_KEY as LANDING_IO_MANAGER, LandingIOManager
+from callops_dagster.ingest.resources import SPEC_OF_ASSET as SPEC_OF_RAW_ASSET
 from callops_dagster.delivery.resources import SlackResource
 
 TESTS_DIR = Path(__file__).parent
@@ -78,6 +80,7 @@ SLOW_MODULES = {
     "test_freshness.py",
     "test_golden.py",
     "test_hostile_text.py",
+    "test_landing_io.py",
     "test_landing_sensor.py",
     "test_late_rows.py",
     "test_slack_delivery.py",
@@ -172,6 +175,7 @@ def resources_for(data_dir: Path, slack: SlackResource | None = None, **config_o
     return {
         "callops": CallopsConfig(data_dir=str(data_dir), **config_overrides),
         "io_manager": WarehouseIOManager(data_dir=str(data_dir)),
+        LANDING_IO_MANAGER: LandingIOManager(data_dir=str(data_dir)),
         "slack": slack or SlackResource(),
     }
 
@@ -262,7 +266,10 @@ def reports_dir(data_dir: Path, day: str) -> Path:
 
 
 def warehouse_file(data_dir: Path, asset: str, day: str) -> Path:
-    return Path(data_dir) / "warehouse" / asset / f"{day}.parquet"
+    """Where the IO manager stores ``asset``'s partition: a table's Parquet file, or for a landing
+    asset the reference to its landing file (ingest/resources.py)."""
+    extension = ".json" if asset in SPEC_OF_RAW_ASSET else ".parquet"
+    return Path(data_dir) / "warehouse" / asset / f"{day}{extension}"
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:

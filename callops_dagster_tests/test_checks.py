@@ -570,7 +570,7 @@ def test_no_roster_today_or_earlier_fails_the_day(data_dir, instance):
 def test_path_metadata_names_the_file_each_asset_read_or_wrote(tmp_path, instance):
     """`source_path` says which landing file each raw asset read (a roster that did not come:
     none; the validated roster names the day carried from), `path` where its table is stored
-    (the IO manager's key) and, for the message, where it was written."""
+    (for a landing asset, the reference to its file) and, for the message, where it was written."""
     data_dir = copy_golden(tmp_path / "data")
     write_day_two_without_roster(data_dir, "absent")
     result = materialize_day(data_dir, DAY2, instance)
@@ -582,7 +582,7 @@ def test_path_metadata_names_the_file_each_asset_read_or_wrote(tmp_path, instanc
              ("raw_call_logs", "raw_disposition_summary")}
     paths["slack_summary"] = str(asset_metadata(result, "slack_summary")["path"])
     assert str(asset_metadata(result, "raw_call_logs")["path"]) == str(
-        data_dir / "warehouse" / "raw_call_logs" / f"{DAY2}.parquet")
+        data_dir / "warehouse" / "raw_call_logs" / f"{DAY2}.json")
     assert paths == {
         "raw_call_logs": str(landing(data_dir, DAY2) / "call_logs.csv"),
         "raw_disposition_summary": str(landing(data_dir, DAY2) / "disposition_summary.csv"),

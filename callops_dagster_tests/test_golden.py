@@ -14,6 +14,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from callops_dagster.ingest.resources import SPEC_OF_ASSET as SPEC_OF_RAW_ASSET
 from callops_dagster_tests.conftest import (
     ALL_ASSETS,
     GOLDEN_DAY,
@@ -101,10 +102,13 @@ def test_rematerialising_is_idempotent(golden_run):
     data_dir, instance, _ = golden_run
     reports = [reports_dir(data_dir, GOLDEN_DAY) / name for name in REPORT_FILES]
     parquet = sorted((data_dir / "warehouse").rglob("*.parquet"))
-    assert {p.parent.name for p in parquet} == ALL_ASSET_KEYS - {"slack_summary"}  # tables only
-    assert {p.name for p in parquet} == {f"{GOLDEN_DAY}.parquet"}
+    references = sorted((data_dir / "warehouse").rglob("*.json"))
+    # Tables only; a landing asset is stored as a reference to its landing file, not a copy.
+    assert {p.parent.name for p in parquet} == ALL_ASSET_KEYS - {"slack_summary"} - set(SPEC_OF_RAW_ASSET)
+    assert {p.parent.name for p in references} == set(SPEC_OF_RAW_ASSET)
+    assert {p.stem for p in [*parquet, *references]} == {GOLDEN_DAY}
     everything = files_under(data_dir)
-    before = {p: p.read_bytes() for p in [*reports, *parquet]}
+    before = {p: p.read_bytes() for p in [*reports, *parquet, *references]}
 
     again = materialize_day(data_dir, GOLDEN_DAY, instance, **SECONDS)
 
