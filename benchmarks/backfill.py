@@ -22,6 +22,8 @@ from callops_dagster.platform.home import INSTANCE_YAML as PROJECT_INSTANCE
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
 # The instance as callops makes one (telemetry off, the project's SQLite storage), with a queue.
+# Every daemon callops starts waits this long before a tick's evaluation (docs/operations.md).
+SETTLE_SECONDS = "1"
 QUEUED_YAML = PROJECT_INSTANCE + """\
 run_queue:
   max_concurrent_runs: {concurrency}
@@ -42,6 +44,7 @@ def dagster_env(data_dir: Path, dagster_home: Path, instance_yaml: str | None = 
         DAGSTER_HOME=str(dagster_home),
         DAGSTER_DISABLE_TELEMETRY="1",
     )
+    env.setdefault("DAGSTER_AUTOMATION_TICK_SETTLE_SECONDS", SETTLE_SECONDS)  # as the Makefile starts a daemon
     return env
 
 
@@ -152,4 +155,5 @@ def idle_ticks(home: Path, after: float) -> list[float]:
     with open_instance(home) as instance:
         states = [s for s in instance.all_instigator_state() if s.instigator_name == SENSOR]
         ticks = [t for s in states for t in instance.get_ticks(s.instigator_origin_id, s.selector_id, after=after)]
-    return sorted(t.end_timestamp - t.timestamp for t in ticks if t.end_timestamp and not t.run_ids)
+    idle = [t for t in ticks if t.end_timestamp and not t.run_ids and t.status.value in ("SKIPPED", "SUCCESS")]
+    return sorted(t.end_timestamp - t.timestamp for t in idle)

@@ -174,8 +174,6 @@ def test_dg_launch_of_the_days_asset_selection_runs_every_daily_asset(launched, 
     assert by_assets.returncode == 0, by_assets.stdout[-3000:] + by_assets.stderr[-3000:]
     daily = {k.to_user_string() for a in defs.assets if "weekly" not in a.group_names_by_key.values()
              for k in a.keys}
-    out = by_assets.stdout + by_assets.stderr
-    assert "RUN_SUCCESS" in out, out[-4000:]
     assert materialized_assets(dagster_home, by_assets) == daily == materialized_assets(dagster_home, by_job)
     for name in PUBLISHED_FILES:
         if name != "manifest.json":  # carries the time the set was first written

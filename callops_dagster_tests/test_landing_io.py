@@ -1,6 +1,6 @@
-"""The landing assets' IO manager (layer 2): a raw table is stored as a reference to its landing
-file (its sha256), handed on in memory within a run, and read again from the file by another
-run, which fails naming the file when its bytes changed or it is gone."""
+"""The landing assets' IO manager (layer 2): the call logs and logins are stored as a reference
+to their landing file (its sha256), handed on in memory within a run, and read again from the
+file by another run, which fails naming the file when its bytes changed or it is gone."""
 
 from __future__ import annotations
 
@@ -95,16 +95,19 @@ def test_a_landing_file_gone_since_its_asset_ran_fails_the_step_naming_it(landed
 
 def test_a_whole_day_in_one_run_reads_each_landing_file_once(tmp_path, monkeypatch):
     """The validated assets get the landing tables in memory, not by reading the files again."""
+    from callops_dagster.ingest import raw_assets
     from callops_dagster.ingest import resources as ingest_resources
 
     read = []
+    real = ingest_resources.read_landing_csv
 
     def counting(path, spec, **kwargs):
         read.append(path.name)
         return real(path, spec, **kwargs)
 
-    real = ingest_resources.read_landing_csv
-    monkeypatch.setattr(ingest_resources, "read_landing_csv", counting)
+    # The landing assets' reader, and the IO manager's (which reads a file again for another run).
+    for module in (raw_assets, ingest_resources):
+        monkeypatch.setattr(module, "read_landing_csv", counting)
     data_dir = copy_golden(tmp_path / "data")
     instance = ephemeral_instance()
     try:
@@ -112,3 +115,23 @@ def test_a_whole_day_in_one_run_reads_each_landing_file_once(tmp_path, monkeypat
     finally:
         instance.dispose()
     assert sorted(read) == ["call_logs.csv", "disposition_summary.csv"]  # the roster has its own reader
+
+
+def test_a_day_materialised_with_a_parquet_copy_is_read_from_the_copy(landed_day):
+    """A day that ran before the landing assets were stored as references has a Parquet copy of
+    the raw table and no reference: another run reads the copy (the file is not read again)."""
+    from callops_dagster.ingest.reading import read_landing_csv
+
+    data_dir, instance = landed_day
+    before = reports(data_dir)
+    calls = landing(data_dir, GOLDEN_DAY) / "call_logs.csv"
+    reference = warehouse_file(data_dir, "raw_call_logs", GOLDEN_DAY)
+    copy = read_landing_csv(calls, SPEC_OF_ASSET["raw_call_logs"]).frame
+    copy.to_parquet(reference.with_suffix(".parquet"), index=False)
+    reference.unlink()
+    calls.write_bytes(calls.read_bytes() + calls.read_bytes().splitlines(keepends=True)[1])  # not what the copy holds
+
+    again = materialize_day(data_dir, GOLDEN_DAY, instance, selection=AFTER_LANDING, **SECONDS)
+
+    assert again.success
+    assert reports(data_dir) == before

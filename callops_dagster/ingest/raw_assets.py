@@ -8,8 +8,10 @@ from callops_dagster.contract import check_names as checks
 from callops_dagster.contract.safe_text import HostileText, profile_text
 from callops_dagster.contract.sources import AGENT_ROSTER, RAW_TEXT, SOURCES, SourceSpec, raw_asset_name
 from callops_dagster.ingest.profiling import RawProfile, profile_raw
-from callops_dagster.ingest.resources import IO_MANAGER_KEY, LandedTable, read_raw
-from callops_dagster.ingest.reading import RawTable, SourceFileError, empty_raw_frame
+from callops_dagster.ingest.reading import RawTable, SourceFileError, empty_raw_frame, read_landing_csv
+from callops_dagster.ingest.resources import IO_MANAGER_KEY, SPEC_OF_ASSET as BY_REFERENCE, LandedTable
+from callops_dagster.ingest.roster import usable_roster
+from callops_dagster.landing.folder import landing_file
 from callops_dagster.landing.watch import CARRIED as NO_FILE
 from callops_dagster.platform.metadata import OWNERS, declared_metadata, table_metadata
 from callops_dagster.platform.automation import CODE_VERSION, versioned_output
@@ -96,6 +98,15 @@ def _check_results(
     ]
 
 
+def _read(spec: SourceSpec, config: CallopsConfig, day) -> RawTable | None:
+    """The day's file; None for a roster that did not come (absent, empty or header-only): the
+    validated roster then carries an earlier day's forward. A roster that came broken fails."""
+    path = landing_file(config.root, day, spec)
+    if spec == AGENT_ROSTER:
+        return usable_roster(path, config.max_file_bytes)
+    return read_landing_csv(path, spec, max_bytes=config.max_file_bytes)
+
+
 def _file_metadata(table: RawTable | None) -> dict[str, Any]:
     """What was read: the file, its size and sha256 (a roster that did not come: nothing)."""
     if table is None:
@@ -124,13 +135,17 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         # No automation condition: a landing file has no upstream asset; `callops run` and the
         # landing sensor run a landed day, and automation takes it from there.
         code_version=CODE_VERSION,
-        io_manager_key=IO_MANAGER_KEY,
+        # The call logs and logins: a reference to the landing file, not a copy (ingest/resources.py).
+        io_manager_key=IO_MANAGER_KEY if raw_asset_name(spec) in BY_REFERENCE else "io_manager",
         description=(
             f"`landing/<date>/{spec.file_name}` read as text, one row per record, with its "
             "1-based row_number; malformed records keep their raw text. A file that cannot be "
-            "used fails the day with a message naming the file and the problem. Stored as a "
-            "reference to the landing file (its sha256), not a copy: a later run reads the file "
-            "again, and fails naming it if its bytes changed."
+            "used fails the day with a message naming the file and the problem."
+            + (
+                " Stored as a reference to the landing file (its sha256), not a copy: a later run "
+                "reads the file again, and fails naming it if its bytes changed."
+                if raw_asset_name(spec) in BY_REFERENCE else ""
+            )
             + (
                 " A day without a roster (absent, empty or header-only) has no rows here: the "
                 "validated roster carries the latest earlier one forward."
@@ -140,7 +155,7 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     )
     def raw_asset(context: dg.AssetExecutionContext, callops: CallopsConfig):
         try:
-            table = read_raw(callops.root, partition_day(context), spec, callops.max_file_bytes)
+            table = _read(spec, callops, partition_day(context))
         except (SourceFileError, StorageError) as exc:  # StorageError: object storage failed; names the object
             raise dg.Failure(description=str(exc), metadata={"file": spec.file_name}) from None
         if table is None:
@@ -152,9 +167,8 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         text = profile_text(frame, (*spec.columns, RAW_TEXT))
         # Identical bytes, identical version: a re-run of the same files changes nothing below.
         version = table.fingerprint if table is not None else NO_FILE
-        # Stored as a reference to the landing file (ingest/resources.py), handed on in memory.
         yield versioned_output(
-            LandedTable(frame, version),
+            LandedTable(frame, version) if raw_asset_name(spec) in BY_REFERENCE else frame,
             version,
             metadata=table_metadata(
                 frame, raw_asset_name(spec), **_file_metadata(table), malformed_rows=profile.malformed
