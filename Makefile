@@ -3,9 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
-# Dagster's opt-in fix for automation ticks that overlap a run's writes: each event counts in
-# exactly one tick (docs/operations.md, "Corrections and automation"); every daemon callops starts has it.
-export DAGSTER_AUTOMATION_TICK_SETTLE_SECONDS ?= 1
 export CALLOPS_DATA_DIR ?= $(CURDIR)/data
 SAMPLE_START ?= 2025-04-21
 SAMPLE_DAYS ?= 7

@@ -22,8 +22,6 @@ from callops_dagster.platform.home import INSTANCE_YAML as PROJECT_INSTANCE
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
 # The instance as callops makes one (telemetry off, the project's SQLite storage), with a queue.
-# Every daemon callops starts waits this long before a tick's evaluation (docs/operations.md).
-SETTLE_SECONDS = "1"
 QUEUED_YAML = PROJECT_INSTANCE + """\
 run_queue:
   max_concurrent_runs: {concurrency}
@@ -44,7 +42,6 @@ def dagster_env(data_dir: Path, dagster_home: Path, instance_yaml: str | None = 
         DAGSTER_HOME=str(dagster_home),
         DAGSTER_DISABLE_TELEMETRY="1",
     )
-    env.setdefault("DAGSTER_AUTOMATION_TICK_SETTLE_SECONDS", SETTLE_SECONDS)  # as the Makefile starts a daemon
     return env
 
 

@@ -7,7 +7,6 @@ import platform
 import statistics
 from pathlib import Path
 
-from benchmarks.backfill import SETTLE_SECONDS
 from benchmarks.run import NAMES, Settings, label, versions
 
 
@@ -276,17 +275,14 @@ def _idle_automation(backfill: dict) -> list[str]:
     from callops_dagster.platform.settings import Settings as CallopsSettings
 
     interval = CallopsSettings.model_fields["automation_sensor_interval"].default  # the daemons ran with it
-    settle = float(SETTLE_SECONDS)  # each tick sleeps this long first (benchmarks/backfill.py's env)
     median = statistics.median(ticks)
-    work = max(median - settle, 0.0)
     return ["", f"**Automation with nothing to do.** After each daemon backfill above the automation "
             f"sensor (`callops_automation`) ticked {len(ticks)} times requesting nothing (the first of "
             f"them still reads the backfill's last materialisations): a tick took {median:.2f} s "
-            f"(median; {min(ticks):.2f}-{max(ticks):.2f}) in the daemon, of which {settle:g} s is "
-            f"`DAGSTER_AUTOMATION_TICK_SETTLE_SECONDS`' wait before evaluating (a sleep: docs/operations.md) "
-            f"and {work:.2f} s the evaluation; every {interval} s, that is {work / interval:.1%} of one core "
-            "while nothing lands. `callops run` of the newest day evaluates no automation (nothing "
-            "materialised reads it); a re-landed older day evaluates it twice, before and after its run."]
+            f"(median; {min(ticks):.2f}-{max(ticks):.2f}) in the daemon, every {interval} s, "
+            f"{median / interval:.1%} of one core while nothing lands. `callops run` of the newest day "
+            "evaluates no automation (nothing materialised reads it); a re-landed older day evaluates "
+            "it twice, before and after its run."]
 
 
 def _ms(value: float | None) -> str:

@@ -67,6 +67,4 @@ def subprocess_env(base: Mapping[str, str] | None = None, **extra: str) -> dict[
     (the only way a test gives a subprocess a setting or a webhook)."""
     env = {k: v for k, v in (os.environ if base is None else base).items() if not is_callers_setting(k)}
     env.update(DAGSTER_DISABLE_TELEMETRY="1", PYTHONUNBUFFERED="1", **extra)
-    # As the Makefile and the image start every daemon (docs/operations.md, automation).
-    env.setdefault("DAGSTER_AUTOMATION_TICK_SETTLE_SECONDS", "1")
     return env
