@@ -147,10 +147,9 @@ def _automation_runs(home: Path) -> int:
 def idle_ticks(home: Path, after: float) -> list[float]:
     """Seconds of each tick of the automation sensor that began after ``after`` (the backfill's
     last run's end) and requested nothing: what automation costs a day that changed nothing."""
-    from callops_dagster.platform.automation import SENSOR
+    from callops_dagster.platform.automation import SENSOR, completed_ticks
 
     with open_instance(home) as instance:
-        states = [s for s in instance.all_instigator_state() if s.instigator_name == SENSOR]
-        ticks = [t for s in states for t in instance.get_ticks(s.instigator_origin_id, s.selector_id, after=after)]
-    idle = [t for t in ticks if t.end_timestamp and not t.run_ids and t.status.value in ("SKIPPED", "SUCCESS")]
-    return sorted(t.end_timestamp - t.timestamp for t in idle)
+        ticks = completed_ticks(instance, SENSOR, after=after)
+    return sorted(t.end_timestamp - t.timestamp for t in ticks
+                  if not t.run_ids and t.status.value in ("SKIPPED", "SUCCESS"))

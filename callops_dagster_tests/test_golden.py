@@ -14,9 +14,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from callops_dagster.ingest.resources import SPEC_OF_ASSET as SPEC_OF_RAW_ASSET
 from callops_dagster_tests.conftest import (
     ALL_ASSETS,
+    SPEC_OF_RAW_ASSET,
     GOLDEN_DAY,
     GOLDEN_FIXTURE,
     check_eval,

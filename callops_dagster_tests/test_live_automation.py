@@ -31,6 +31,7 @@ import dagster as dg
 import pytest
 
 from callops_dagster.landing.watch import WatchState, files_fingerprint, landed_files
+from callops_dagster.platform.automation import completed_ticks
 from callops_dagster_tests.conftest import MANIFEST_FILE, cli_env
 from callops_dagster_tests.test_live_sensor import stop_group
 
@@ -100,11 +101,7 @@ class Daemon:
 
     def ticks(self, sensor: str, after: float = 0.0) -> list:
         """The sensor's completed ticks that started after ``after`` (epoch seconds), oldest first."""
-        state = self.state(sensor)
-        if state is None:
-            return []
-        ticks = self.instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1000)
-        return sorted((t for t in ticks if t.end_timestamp and t.timestamp > after), key=lambda t: t.timestamp)
+        return completed_ticks(self.instance, sensor, after)
 
     def landing_cursor(self) -> WatchState:
         state = self.state(LANDING_SENSOR)

@@ -122,6 +122,7 @@ def _file_metadata(table: RawTable | None) -> dict[str, Any]:
 
 def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     """The asset of one landing file: its records as text, with the landing checks."""
+    by_reference = raw_asset_name(spec) in BY_REFERENCE
 
     @dg.asset(
         name=raw_asset_name(spec),
@@ -136,7 +137,7 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         # landing sensor run a landed day, and automation takes it from there.
         code_version=CODE_VERSION,
         # The call logs and logins: a reference to the landing file, not a copy (ingest/resources.py).
-        io_manager_key=IO_MANAGER_KEY if raw_asset_name(spec) in BY_REFERENCE else "io_manager",
+        io_manager_key=IO_MANAGER_KEY if by_reference else None,
         description=(
             f"`landing/<date>/{spec.file_name}` read as text, one row per record, with its "
             "1-based row_number; malformed records keep their raw text. A file that cannot be "
@@ -144,7 +145,7 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             + (
                 " Stored as a reference to the landing file (its sha256), not a copy: a later run "
                 "reads the file again, and fails naming it if its bytes changed."
-                if raw_asset_name(spec) in BY_REFERENCE else ""
+                if by_reference else ""
             )
             + (
                 " A day without a roster (absent, empty or header-only) has no rows here: the "
@@ -168,7 +169,7 @@ def build_raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         # Identical bytes, identical version: a re-run of the same files changes nothing below.
         version = table.fingerprint if table is not None else NO_FILE
         yield versioned_output(
-            LandedTable(frame, version) if raw_asset_name(spec) in BY_REFERENCE else frame,
+            LandedTable(frame, version) if by_reference else frame,
             version,
             metadata=table_metadata(
                 frame, raw_asset_name(spec), **_file_metadata(table), malformed_rows=profile.malformed

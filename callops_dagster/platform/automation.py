@@ -78,3 +78,11 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
         "materialises a day for the first time. Evaluations and their reasons: Automation page."
     ),
 )
+
+
+def completed_ticks(instance: dg.DagsterInstance, sensor: str, after: float = 0.0) -> list:
+    """The completed ticks of ``sensor`` that started after ``after`` (epoch seconds), oldest
+    first (none when the sensor never ticked in ``instance``)."""
+    states = [s for s in instance.all_instigator_state() if s.instigator_name == sensor]
+    ticks = [t for s in states for t in instance.get_ticks(s.instigator_origin_id, s.selector_id, after=after)]
+    return sorted((t for t in ticks if t.end_timestamp and t.timestamp > after), key=lambda t: t.timestamp)
